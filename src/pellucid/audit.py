@@ -1,0 +1,229 @@
+"""The audit pipeline: discovered files x analyzers -> AuditReport. Never prints.
+
+Each file is identified by content and handed to every scanner that accepts its kind.
+Containers hand back members, which go through the same steps, within the budget. Anything
+that could not be examined completely is recorded as "incomplete" with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pellucid import __version__
+from pellucid.budget import DEFAULT_BUDGET, Budget
+from pellucid.discover import DiscoveredFile, discover
+from pellucid.identify import identify
+from pellucid.model import (
+    Artifact,
+    AuditReport,
+    Confidence,
+    Coverage,
+    CoverageStatus,
+    FileKind,
+    Finding,
+    Rule,
+    Severity,
+)
+from pellucid.policy import Policy
+from pellucid.scanners.base import FolderAnalyzer, FolderFile, Member, ScanContext, Scanner
+from pellucid.source import ByteSource, open_source
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(display_path, index, total)`` before each file."""
+
+LINK_LEAVES_TREE = Rule(
+    id="PCL-DSC-001",
+    title="Symlink points outside the model folder",
+    severity=Severity.MEDIUM,
+    cwe=59,
+    description=(
+        "A file in the model folder is a symbolic link whose target lies outside the folder (or, "
+        "in the Hugging Face cache, outside the repository's own blobs). A loader follows the "
+        "link and reads a file that was never part of the published model. pellucid scans the "
+        "target too, but the link itself is the finding."
+    ),
+    remediation="Replace the link with the file it should contain, or remove it.",
+    references=("https://cwe.mitre.org/data/definitions/59.html",),
+)
+SCANNER_FAILED = Rule(
+    id="PCL-DSC-002",
+    title="Analyzer failed on this file",
+    severity=Severity.MEDIUM,
+    cwe=20,
+    description=(
+        "An analyzer stopped with an internal error on this input. The file is reported as "
+        "incomplete; crafted inputs that crash scanners are a known evasion technique."
+    ),
+    remediation="Treat the file as unreviewed and report the input to the pellucid maintainers.",
+    confidence=Confidence.LOW,
+)
+PIPELINE_RULES: tuple[Rule, ...] = (LINK_LEAVES_TREE, SCANNER_FAILED)
+
+_SKIP_REASONS: dict[FileKind, str] = {
+    FileKind.EMPTY: "empty file",
+    FileKind.TEXT: "plain text; no loader executes it",
+    FileKind.UNKNOWN: "unrecognised content; no known loader reads it",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AuditOptions:
+    policy: Policy = field(default_factory=Policy)
+    budget: Budget = DEFAULT_BUDGET
+    hash_files: bool = False
+    hf_cache: bool = False
+    scanners: Sequence[Scanner] | None = None  # None: the built-in set
+    folder_analyzers: Sequence[FolderAnalyzer] | None = None
+    progress: Progress | None = None
+
+
+def run_audit(paths: Sequence[Path], options: AuditOptions | None = None) -> AuditReport:
+    """Audit files and folders; raises ``InputError`` only when a path does not exist."""
+    options = options or AuditOptions()
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    files = discover(paths, hf_cache=options.hf_cache)
+    scanners, analyzers = _analyzers(options)
+    walker = _Walker(scanners, options)
+    folders: dict[Path, list[FolderFile]] = {}
+    for index, item in enumerate(files):
+        if options.progress is not None:
+            options.progress(item.display, index, len(files))
+        top = walker.file(item)
+        if top is not None and item.skip_reason is None and item.duplicate_of is None:
+            folders.setdefault(item.root, []).append(FolderFile(top, item.real))
+    for root, members in folders.items():
+        ctx = ScanContext(options.policy, options.budget, root)
+        for analyzer in analyzers:
+            result = analyzer.analyze(root, members, ctx)
+            walker.findings.extend(options.policy.apply(f) for f in result.findings)
+    return AuditReport(
+        tool_version=__version__,
+        started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        duration_seconds=round(time.perf_counter() - clock, 4),
+        inputs=tuple(str(p) for p in paths) + (("hf-cache",) if options.hf_cache else ()),
+        findings=tuple(walker.findings),
+        coverage=tuple(walker.coverage),
+        policy_digest=options.policy.digest,
+    )
+
+
+def _analyzers(options: AuditOptions) -> tuple[Sequence[Scanner], Sequence[FolderAnalyzer]]:
+    from pellucid.scanners import builtin_folder_analyzers, builtin_scanners
+
+    scanners = builtin_scanners() if options.scanners is None else options.scanners
+    analyzers = (
+        builtin_folder_analyzers() if options.folder_analyzers is None else options.folder_analyzers
+    )
+    return scanners, analyzers
+
+
+class _Walker:
+    """Scans one file on disk and, recursively, its members; collects findings and coverage."""
+
+    def __init__(self, scanners: Sequence[Scanner], options: AuditOptions) -> None:
+        self.scanners = scanners
+        self.options = options
+        self.findings: list[Finding] = []
+        self.coverage: list[Coverage] = []
+        self._unpacked = 0
+
+    def file(self, item: DiscoveredFile) -> Artifact | None:
+        policy = self.options.policy
+        if item.leaves_tree:
+            evidence = Artifact(item.display, FileKind.UNKNOWN, 0).evidence(
+                snippet=f"{item.display} -> {item.link_target}")
+            self.findings.append(policy.apply(LINK_LEAVES_TREE.finding(evidence)))
+        reason = item.skip_reason
+        if reason is None and item.duplicate_of is not None:
+            reason = f"same file as {item.duplicate_of}"
+        if reason is None and policy.ignores_path(item.display):
+            reason = "ignored by policy"
+        if reason is not None:
+            self.coverage.append(Coverage(Artifact(item.display, FileKind.UNKNOWN, 0),
+                                          CoverageStatus.SKIPPED, reasons=(reason,)))
+            return None
+        try:
+            with open_source(item.real) as source:
+                return self._top(item, source)
+        except OSError as exc:
+            artifact = Artifact(item.display, FileKind.UNKNOWN, 0)
+            self.coverage.append(Coverage(artifact, CoverageStatus.INCOMPLETE,
+                                          reasons=(f"cannot read: {exc.strerror or exc}",)))
+            return artifact
+
+    def _top(self, item: DiscoveredFile, source: ByteSource) -> Artifact:
+        self._unpacked = 0
+        artifact = Artifact(item.display, identify(source, item.real.name), source.size)
+        ctx = ScanContext(self.options.policy, self.options.budget, item.root, item.real)
+        first_finding, first_coverage = len(self.findings), len(self.coverage)
+        self._scan(artifact, source, ctx, note="")
+        digest = None
+        needs_digest = self.options.hash_files or (
+            self.options.policy.baseline is not None and len(self.findings) > first_finding
+        )
+        if needs_digest:
+            digest = _sha256(source)
+            self.coverage[first_coverage] = replace(self.coverage[first_coverage], sha256=digest)
+        for i in range(first_finding, len(self.findings)):
+            self.findings[i] = self.options.policy.apply(self.findings[i], digest)
+        return artifact
+
+    def _scan(self, artifact: Artifact, source: ByteSource, ctx: ScanContext, note: str) -> None:
+        chosen = [s for s in self.scanners if s.accepts(artifact.kind)]
+        slot = len(self.coverage)
+        if not chosen:
+            if artifact.kind in _SKIP_REASONS:  # nothing in it runs on load
+                reason = note or _SKIP_REASONS[artifact.kind]
+                self.coverage.append(Coverage(artifact, CoverageStatus.SKIPPED, reasons=(reason,)))
+            else:  # fail closed: a loadable kind nobody looked at is not clean
+                reason = f"no analyzer available for {artifact.kind.value} content"
+                self.coverage.append(Coverage(artifact, CoverageStatus.INCOMPLETE, reasons=(reason,)))
+            return
+        self.coverage.append(Coverage(artifact, CoverageStatus.EXAMINED))  # placeholder, see below
+        incomplete: list[str] = []
+        members: list[Member] = []
+        for scanner in chosen:
+            try:
+                result = scanner.scan(artifact, source, ctx)
+            except Exception as exc:  # noqa: BLE001 - fail closed: a crash is "incomplete"
+                detail = f"{scanner.id}: {type(exc).__name__}: {exc}"
+                incomplete.append(f"analyzer error ({detail})")
+                self.findings.append(SCANNER_FAILED.finding(artifact.evidence(snippet=detail)))
+                continue
+            self.findings.extend(result.findings)
+            incomplete.extend(result.incomplete)
+            members.extend(result.members)
+        status = CoverageStatus.INCOMPLETE if incomplete else CoverageStatus.EXAMINED
+        self.coverage[slot] = Coverage(artifact, status, tuple(s.id for s in chosen),
+                                       tuple(incomplete))
+        for member in members:
+            self._member(artifact, member, ctx)
+
+    def _member(self, parent: Artifact, member: Member, ctx: ScanContext) -> None:
+        budget = self.options.budget
+        kind = member.kind or identify(member.source, member.name)
+        child = parent.child(member.name, kind, member.source.size)
+        if child.depth > budget.max_depth:
+            self.coverage.append(Coverage(child, CoverageStatus.INCOMPLETE, reasons=(
+                f"nested deeper than {budget.max_depth} archives (budget)",)))
+            return
+        self._unpacked += member.source.size if member.unpacked else 0
+        if self._unpacked > budget.max_unpacked_bytes:
+            self.coverage.append(Coverage(child, CoverageStatus.INCOMPLETE, reasons=(
+                f"more than {budget.max_unpacked_bytes} bytes unpacked from one file (budget)",)))
+            return
+        self._scan(child, member.source, ctx, member.note)
+
+
+def _sha256(source: ByteSource) -> str:
+    digest = hashlib.sha256()
+    step = 16 * 1024 * 1024
+    for offset in range(0, source.size, step):
+        digest.update(source.view(offset, step))
+    return digest.hexdigest()

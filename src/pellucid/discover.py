@@ -1,0 +1,118 @@
+"""Walk the user's paths (or the Hugging Face cache) into a list of files to examine.
+
+Symlinks are resolved and each real file is examined once. A link whose target leaves the tree
+the user named is reported, because a loader following it reads a file nobody reviewed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pellucid.errors import InputError
+
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__"})
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveredFile:
+    """One file to examine. ``display`` is what the user sees; ``real`` is what is read."""
+
+    display: str
+    real: Path
+    root: Path  # the folder the user named (or the file's parent when a file was named)
+    link_target: str | None = None  # set when ``display`` is a symlink
+    leaves_tree: bool = False  # the link resolves outside ``root`` (or the HF repo folder)
+    duplicate_of: str | None = None  # same real file already listed under this display path
+    skip_reason: str | None = None  # directories not walked, unreadable entries
+
+
+def hf_cache_dir(environ: dict[str, str] | None = None) -> Path:
+    """Where huggingface_hub keeps its cache: HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache."""
+    env = os.environ if environ is None else environ
+    if env.get("HF_HUB_CACHE"):
+        return Path(env["HF_HUB_CACHE"]).expanduser()
+    if env.get("HF_HOME"):
+        return Path(env["HF_HOME"]).expanduser() / "hub"
+    xdg = env.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "huggingface" / "hub"
+
+
+def discover(paths: Sequence[Path], *, hf_cache: bool = False) -> list[DiscoveredFile]:
+    """Every file under ``paths`` in a stable order; raises InputError for missing paths."""
+    roots = list(paths)
+    if hf_cache:
+        cache = hf_cache_dir()
+        if not cache.is_dir():
+            raise InputError(f"no Hugging Face cache at {cache}",
+                             hint="set HF_HUB_CACHE or HF_HOME, or pass a folder instead")
+        roots.append(cache)
+    if not roots:
+        raise InputError("nothing to scan", hint="give one or more paths, or --hf-cache")
+    for path in roots:
+        if not os.path.lexists(path):
+            raise InputError(f"no such file or directory: {path}")
+    found: list[DiscoveredFile] = []
+    seen: dict[tuple[int, int], str] = {}
+    for root in roots:
+        found.extend(_walk(root, seen))
+    return found
+
+
+def _walk(root: Path, seen: dict[tuple[int, int], str]) -> Iterable[DiscoveredFile]:
+    if not root.is_dir():
+        yield _entry(root, root.absolute().parent.resolve(), root.as_posix(), seen)
+        return
+    base = root.resolve()
+    for directory, dirnames, filenames in os.walk(root, followlinks=False):
+        current = Path(directory)
+        for name in sorted(dirnames):
+            path = current / name
+            if name in SKIPPED_DIRS:
+                yield DiscoveredFile(path.as_posix(), path, base,
+                                     skip_reason="version-control or cache metadata")
+            elif path.is_symlink():
+                yield _entry(path, base, path.as_posix(), seen)
+        dirnames[:] = sorted(d for d in dirnames
+                             if d not in SKIPPED_DIRS and not (current / d).is_symlink())
+        for name in sorted(filenames):
+            path = current / name
+            yield _entry(path, base, path.as_posix(), seen)
+
+
+def _entry(path: Path, base: Path, display: str, seen: dict[tuple[int, int], str]) -> DiscoveredFile:
+    link = os.readlink(path) if path.is_symlink() else None
+    try:
+        real = path.resolve(strict=True)
+        stat = real.stat()
+    except (OSError, RuntimeError) as exc:
+        reason = "broken symlink" if link is not None else f"cannot stat: {exc}"
+        return DiscoveredFile(display, path, base, link, skip_reason=reason)
+    leaves = link is not None and not _inside(real, _trust_root(path, base))
+    if real.is_dir():
+        return DiscoveredFile(display, real, base, link, leaves,
+                              skip_reason="symlink to a directory (not followed)")
+    if not real.is_file():
+        return DiscoveredFile(display, real, base, link, leaves,
+                              skip_reason="not a regular file (device, socket or pipe)")
+    key = (stat.st_dev, stat.st_ino)
+    first = seen.setdefault(key, display)
+    duplicate = first if first != display else None
+    return DiscoveredFile(display, real, base, link, leaves, duplicate)
+
+
+def _trust_root(path: Path, base: Path) -> Path:
+    """The tree a link may point into: the HF repo folder for cache snapshots, else ``base``."""
+    for parent in path.absolute().parents:
+        if parent.name.startswith(("models--", "datasets--", "spaces--")) and (
+            parent / "blobs"
+        ).is_dir():
+            return parent.resolve()
+    return base
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents

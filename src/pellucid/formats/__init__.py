@@ -1,0 +1,1 @@
+"""Readers for container and file formats. Pure functions over bytes; no ML framework imports."""

@@ -1,0 +1,163 @@
+"""Decide what a file is from its bytes, never from its name alone.
+
+Loaders sniff content (``torch.load`` happily unpickles a ``.bin``), so the scanner must too.
+Names are used only as a tie-breaker between text kinds (a ``.py`` file is Python source).
+"""
+
+from __future__ import annotations
+
+import pickletools
+import re
+
+from pellucid.formats.protobuf import LEN, VARINT, top_level_signature
+from pellucid.model import FileKind
+from pellucid.source import ByteSource
+
+TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0a" + bytes.fromhex("6cfc9c46f9206aa85019") + b"."
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
+
+_MAGICS: tuple[tuple[bytes, FileKind], ...] = (
+    (b"PK\x03\x04", FileKind.ZIP),
+    (b"PK\x05\x06", FileKind.ZIP),
+    (b"7z\xbc\xaf\x27\x1c", FileKind.SEVEN_ZIP),
+    (b"\x1f\x8b", FileKind.GZIP),
+    (b"\xfd7zXZ\x00", FileKind.XZ),
+    (b"\x28\xb5\x2f\xfd", FileKind.ZSTD),
+    (b"\x04\x22\x4d\x18", FileKind.LZ4),
+    (b"\x93NUMPY", FileKind.NUMPY),
+    (b"GGUF", FileKind.GGUF),
+    (HDF5_MAGIC, FileKind.HDF5),
+    (LFS_POINTER, FileKind.LFS_POINTER),
+)
+
+# ONNX ModelProto fields (onnx.proto3) and their wire types.
+_ONNX_FIELDS = {1: VARINT, 2: LEN, 3: LEN, 4: LEN, 5: VARINT, 6: LEN, 7: LEN, 8: LEN, 14: LEN,
+                20: LEN, 25: LEN, 26: LEN}
+_SAVED_MODEL_FIELDS = {1: VARINT, 2: LEN}
+_GRAPH_DEF_FIELDS = {1: LEN, 2: LEN, 3: VARINT, 4: LEN, 5: LEN}
+_PROTOBUF_SNIFF_LIMIT = 4 * 1024**3
+
+_PY_HINT = re.compile(rb"^(?:import \w|from [\w.]+ import |def \w|class \w|#!.*python)", re.M)
+_PICKLE_SNIFF = 64 * 1024
+_EOCD = b"PK\x05\x06"
+
+
+def identify(source: ByteSource, name: str = "") -> FileKind:
+    """The kind of ``source``; ``name`` (a file or member name) only separates text kinds."""
+    if source.size == 0:
+        return FileKind.EMPTY
+    head = source.head(512)
+    for magic, kind in _MAGICS:
+        if head.startswith(magic):
+            return kind
+    if head.startswith(TORCH_LEGACY_MAGIC):
+        return FileKind.TORCH_LEGACY
+    if _is_bzip2(head):
+        return FileKind.BZIP2
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        return FileKind.TAR
+    if any(source.read(at, 8) == HDF5_MAGIC for at in (512, 1024, 2048)):
+        return FileKind.HDF5  # HDF5 allows a user block before the superblock
+    if _is_safetensors(source, head):
+        return FileKind.SAFETENSORS
+    if _is_pickle(source, head):
+        return FileKind.PICKLE
+    if _has_trailing_zip(source):
+        return FileKind.ZIP  # bytes before the first local header: loaders read from the end
+    if _is_zlib(head):
+        return FileKind.ZLIB
+    protobuf = _protobuf_kind(source)
+    if protobuf is not None:
+        return protobuf
+    return _text_kind(source, head, name)
+
+
+def _is_bzip2(head: bytes) -> bool:
+    return head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] == b"\x31\x41\x59\x26\x53\x59"
+
+
+def _is_zlib(head: bytes) -> bool:
+    return len(head) >= 2 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0 and (
+        head[1] in (0x01, 0x5E, 0x9C, 0xDA)
+    )
+
+
+def _is_safetensors(source: ByteSource, head: bytes) -> bool:
+    if len(head) < 9:
+        return False
+    length = int.from_bytes(head[:8], "little")
+    return 2 <= length <= source.size - 8 and head[8:9] == b"{"
+
+
+def _is_pickle(source: ByteSource, head: bytes) -> bool:
+    """Protocol 2+ pickles announce themselves; protocol 0/1 must parse as opcodes."""
+    if head[:1] == b"\x80" and len(head) > 1 and head[1] <= 5:
+        return True
+    if head[:1] not in _PROTOCOL0_STARTS:
+        return False
+    count = 0
+    saw_code = False
+    try:
+        for opcode, arg, _pos in pickletools.genops(bytes(source.view(0, _PICKLE_SNIFF))):
+            count += 1
+            if opcode.name in ("GLOBAL", "INST"):
+                module, _, qualname = str(arg).partition(" ")
+                if not (_IDENT.fullmatch(module) and _IDENT.fullmatch(qualname)):
+                    return False
+                saw_code = True
+            elif opcode.name in ("REDUCE", "BUILD", "OBJ"):
+                saw_code = True
+            if opcode.name == "STOP":
+                return count >= 2
+    except Exception:  # noqa: BLE001 - a text file fails somewhere; that is the answer
+        return saw_code and count >= 3
+    return saw_code and count >= 3
+
+
+_PROTOCOL0_STARTS = {bytes([c]) for c in b"(cSVIFLN}])lditp"}
+_IDENT = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def _has_trailing_zip(source: ByteSource) -> bool:
+    tail = source.view(max(0, source.size - 65_557))
+    return bytes(tail).rfind(_EOCD) != -1 and source.head(2) != b"PK"
+
+
+def _protobuf_kind(source: ByteSource) -> FileKind | None:
+    if source.size > _PROTOBUF_SNIFF_LIMIT or source.head(1)[0] not in (0x08, 0x0A, 0x12):
+        return None
+    signature = top_level_signature(source.view())
+    if not signature:
+        return None
+    if _matches(signature, _ONNX_FIELDS) and (7 in signature or 8 in signature):
+        return FileKind.ONNX
+    if _matches(signature, _SAVED_MODEL_FIELDS) and 2 in signature:
+        return FileKind.SAVED_MODEL
+    if _matches(signature, _GRAPH_DEF_FIELDS) and 1 in signature:
+        return FileKind.TF_GRAPH
+    return None
+
+
+def _matches(signature: dict[int, int], known: dict[int, int]) -> bool:
+    return all(known.get(number) == wire for number, wire in signature.items())
+
+
+def _text_kind(source: ByteSource, head: bytes, name: str) -> FileKind:
+    sample = source.read(0, 8192)
+    if b"\x00" in sample:
+        return FileKind.UNKNOWN
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 4:  # a cut multi-byte sequence at the end is fine
+            return FileKind.UNKNOWN
+    stripped = sample.lstrip()
+    if stripped[:1] in (b"{", b"[") and source.read(max(0, source.size - 64)).rstrip()[-1:] in (
+        b"}",
+        b"]",
+    ):
+        return FileKind.JSON
+    if name.endswith((".py", ".pyw")) or _PY_HINT.search(sample):
+        return FileKind.PYTHON
+    return FileKind.TEXT
