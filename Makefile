@@ -11,12 +11,12 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[formats]'
+	$(BIN)/pip install -q -e '.[formats,demo]'
 	touch $@
 
 $(VENV)/.test-installed: $(STAMP) pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[formats,test,dev]'
+	$(BIN)/pip install -q -e '.[formats,demo,test,dev]'
 	touch $@
 
 demo: $(STAMP)

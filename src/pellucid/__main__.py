@@ -1,0 +1,5 @@
+"""``python -m pellucid`` runs the command line."""
+
+from pellucid._cli.main import main
+
+main()

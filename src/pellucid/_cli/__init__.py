@@ -1,0 +1,1 @@
+"""Command-line front end. Nothing in the library imports this package."""

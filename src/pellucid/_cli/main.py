@@ -1,0 +1,238 @@
+"""The ``pellucid`` command: parse, call the library, render, exit.
+
+Exit codes (all commands): 0 clean; 1 findings at or above ``--fail-on``; 2 a usage or input
+error, or nothing blocking found but some file could not be fully examined. Findings take
+precedence over incompleteness: a file that is known bad is reported as bad.
+Heavy modules are imported inside the commands so that ``pellucid --help`` starts at once.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from pellucid import __version__
+
+if TYPE_CHECKING:
+    from pellucid.audit import AuditOptions
+    from pellucid.model import AuditReport, Severity
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_INCOMPLETE = 0, 1, 2
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="pellucid")
+def cli() -> None:
+    """See through an open AI model before you trust it.
+
+    Everything runs offline and nothing in a model file is ever executed.
+    """
+
+
+def _scan_options(func: F) -> F:
+    options = [
+        click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+        click.option("--hf-cache", is_flag=True,
+                     help="Also scan the Hugging Face cache (HF_HUB_CACHE / HF_HOME)."),
+        click.option("--policy", type=click.Path(path_type=Path),
+                     help="Policy file (TOML): allowed pickle globals, muted rules, ignored paths."),
+        click.option("--baseline", type=click.Path(path_type=Path),
+                     help="Baseline file: accepted findings pinned to file digests."),
+        click.option("--fail-on", type=click.Choice(SEVERITIES), default="high", show_default=True,
+                     help="Exit 1 when a finding is at or above this severity."),
+        click.option("--hash", "hash_files", is_flag=True,
+                     help="Record the sha256 of every file (reads whole files)."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@_scan_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "sarif"]), default="table",
+              show_default=True, help="Output format on stdout.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Write the output to this file instead of stdout.")
+@click.option("--write-baseline", type=click.Path(path_type=Path),
+              help="Accept the current findings: write them to this baseline file.")
+def scan(paths: tuple[Path, ...], hf_cache: bool, policy: Path | None, baseline: Path | None,
+         fail_on: str, hash_files: bool, quiet: bool, fmt: str, output: Path | None,
+         write_baseline: Path | None) -> None:
+    """Security scan of model files and folders, for CI and pre-commit.
+
+    Exit 0 clean, 1 findings at or above --fail-on, 2 error or incomplete coverage.
+    """
+    from pellucid.render import OutputFormat, render
+
+    report = _run(paths, hf_cache, policy, baseline, hash_files or write_baseline is not None,
+                  quiet)
+    if write_baseline is not None:
+        _write_baseline(report, write_baseline)
+    text = render(report, OutputFormat(fmt), rules=_rules(), color=_color(output))
+    _emit(text, output)
+    sys.exit(exit_code(report, _severity(fail_on)))
+
+
+@cli.command()
+@_scan_options
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON on stdout.")
+@click.option("--html", "html_path", type=click.Path(path_type=Path),
+              default=Path("pellucid-report.html"), show_default=True,
+              help="Where to write the self-contained HTML report.")
+@click.option("--no-html", is_flag=True, help="Do not write the HTML report.")
+def audit(paths: tuple[Path, ...], hf_cache: bool, policy: Path | None, baseline: Path | None,
+          fail_on: str, hash_files: bool, quiet: bool, as_json: bool, html_path: Path,
+          no_html: bool) -> None:
+    """Audit a model folder: a terminal summary, an HTML report, and optionally JSON."""
+    from pellucid.render import OutputFormat, render
+    from pellucid.render.table import render_summary
+
+    report = _run(paths, hf_cache, policy, baseline, hash_files, quiet)
+    if not no_html:
+        _write_atomic(html_path, render(report, OutputFormat.HTML, rules=_rules()))
+    if as_json:
+        _emit(render(report, OutputFormat.JSON), None)
+    if not quiet:
+        target = sys.stderr if as_json else sys.stdout
+        click.echo(render_summary(report, color=_color(None)), file=target, nl=False)
+        if not no_html:
+            click.echo(f"HTML report: {html_path}", file=target)
+    sys.exit(exit_code(report, _severity(fail_on)))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the rules as JSON.")
+def rules(as_json: bool) -> None:
+    """List every rule pellucid can report, with its severity and CWE."""
+    import json
+
+    catalogue = _rules()
+    if as_json:
+        rows = [{"id": r.id, "title": r.title, "severity": r.severity.label, "cwe": r.cwe,
+                 "references": list(r.references)} for r in catalogue]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for rule in catalogue:
+        cwe = f"CWE-{rule.cwe}" if rule.cwe else "-"
+        click.echo(f"{rule.id:<13} {rule.severity.label:<8} {cwe:<8} {rule.title}")
+
+
+def exit_code(report: AuditReport, fail_on: Severity) -> int:
+    """0 clean, 1 findings at or above ``fail_on`` (wins), 2 incomplete coverage."""
+    if report.findings_at_or_above(fail_on):
+        return EXIT_FINDINGS
+    if report.summary.incomplete:
+        return EXIT_INCOMPLETE
+    return EXIT_CLEAN
+
+
+def _run(paths: tuple[Path, ...], hf_cache: bool, policy_path: Path | None,
+         baseline_path: Path | None, hash_files: bool, quiet: bool) -> AuditReport:
+    from pellucid.audit import run_audit
+
+    options = _options(policy_path, baseline_path, hash_files, hf_cache)
+    if quiet or not sys.stderr.isatty():
+        return run_audit(list(paths), options)
+    from pellucid._cli.progress import with_progress
+
+    return with_progress(lambda progress: run_audit(list(paths), _replace_progress(options,
+                                                                                   progress)))
+
+
+def _options(policy_path: Path | None, baseline_path: Path | None, hash_files: bool,
+             hf_cache: bool) -> AuditOptions:
+    from pellucid.audit import AuditOptions
+    from pellucid.policy import Baseline, Policy
+
+    policy = Policy.load(policy_path) if policy_path is not None else Policy()
+    if baseline_path is not None:
+        policy = policy.with_baseline(Baseline.load(baseline_path))
+    return AuditOptions(policy=policy, hash_files=hash_files, hf_cache=hf_cache)
+
+
+def _replace_progress(options: AuditOptions, progress: Any) -> AuditOptions:
+    from dataclasses import replace
+
+    return replace(options, progress=progress)
+
+
+def _write_baseline(report: AuditReport, path: Path) -> None:
+    from pellucid.policy import Baseline
+
+    digests = {c.artifact.path: c.sha256 for c in report.coverage if c.artifact.member == ()}
+    pinned = [(f, digests[f.evidence.file]) for f in report.findings
+              if f.suppressed_by is None and digests.get(f.evidence.file)]
+    _write_atomic(path, Baseline.dump((f, sha) for f, sha in pinned if sha is not None))
+    click.echo(f"baseline: {len(pinned)} finding(s) written to {path}", err=True)
+
+
+def _rules() -> list[Any]:
+    from pellucid.scanners import all_rules
+
+    return list(all_rules())
+
+
+def _severity(text: str) -> Severity:
+    from pellucid.model import Severity
+
+    return Severity.parse(text)
+
+
+def _color(output: Path | None) -> bool:
+    return output is None and sys.stdout.isatty()
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+    else:
+        _write_atomic(output, text)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write next to the target, then rename: a crash never leaves half a report."""
+    import os
+    import tempfile
+
+    from pellucid.errors import InputError
+
+    try:
+        directory = path.parent if str(path.parent) else Path()
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors print a diagnosis and exit 2, never a traceback."""
+    from pellucid.errors import PellucidError
+
+    try:
+        cli.main(args=argv, prog_name="pellucid", standalone_mode=False)
+    except PellucidError as exc:
+        click.echo(exc.diagnostics(), err=True)
+        sys.exit(EXIT_INCOMPLETE)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_INCOMPLETE)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(EXIT_INCOMPLETE)

@@ -1,0 +1,95 @@
+"""Content identification: kinds come from bytes, never from the name alone."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import lzma
+import pickle
+import struct
+import tarfile
+import zipfile
+import zlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pellucid.identify import TORCH_LEGACY_MAGIC, identify
+from pellucid.model import FileKind
+from pellucid.source import ByteSource
+
+
+def kind(data: bytes, name: str = "") -> FileKind:
+    return identify(ByteSource(data), name)
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("archive/data.pkl", pickle.dumps({}))
+    return buffer.getvalue()
+
+
+def _tar() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        info = tarfile.TarInfo("pickle")
+        payload = pickle.dumps({})
+        info.size = len(payload)
+        archive.addfile(info, io.BytesIO(payload))
+    return buffer.getvalue()
+
+
+def _safetensors() -> bytes:
+    header = json.dumps({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}).encode()
+    return struct.pack("<Q", len(header)) + header + bytes(4)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"", FileKind.EMPTY),
+        (pickle.dumps({"a": 1}, protocol=2), FileKind.PICKLE),
+        (pickle.dumps({"a": 1}, protocol=5), FileKind.PICKLE),
+        (pickle.dumps({"a": [1, 2]}, protocol=0), FileKind.PICKLE),
+        (pickle.dumps({"a": [1, 2]}, protocol=1), FileKind.PICKLE),
+        (b"cos\nsystem\n(S'echo'\ntR.", FileKind.PICKLE),
+        (TORCH_LEGACY_MAGIC + b"\x80\x02M\xe9\x03.", FileKind.TORCH_LEGACY),
+        (_zip(), FileKind.ZIP),
+        (b"junk before the archive" + _zip(), FileKind.ZIP),
+        (_tar(), FileKind.TAR),
+        (gzip.compress(b"x" * 100), FileKind.GZIP),
+        (lzma.compress(b"x"), FileKind.XZ),
+        (zlib.compress(b"x" * 100), FileKind.ZLIB),
+        (b"\x93NUMPY\x01\x00", FileKind.NUMPY),
+        (b"GGUF\x03\x00\x00\x00", FileKind.GGUF),
+        (b"\x89HDF\r\n\x1a\n" + bytes(100), FileKind.HDF5),
+        (_safetensors(), FileKind.SAFETENSORS),
+        (b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 1\n",
+         FileKind.LFS_POINTER),
+        (b'{"model_type": "llama"}\n', FileKind.JSON),
+        (b"import os\n\ndef f():\n    pass\n", FileKind.PYTHON),
+        (b"# A model card\n\nHello.\n", FileKind.TEXT),
+        (bytes(range(256)) * 4, FileKind.UNKNOWN),
+    ],
+)
+def test_kind_from_content(data: bytes, expected: FileKind) -> None:
+    assert kind(data) == expected
+
+
+def test_extension_does_not_decide() -> None:
+    assert kind(pickle.dumps([1]), "model.safetensors") == FileKind.PICKLE
+    assert kind(_zip(), "weights.safetensors") == FileKind.ZIP
+    assert kind(b"plain words\n", "model.pkl") == FileKind.TEXT
+
+
+def test_text_config_that_starts_like_a_global_is_text() -> None:
+    assert kind(b"copyright notice\nall rights reserved\n") == FileKind.TEXT
+
+
+@settings(max_examples=300, deadline=500)
+@given(st.binary(max_size=4096))
+def test_identify_never_raises(data: bytes) -> None:
+    assert isinstance(kind(data), FileKind)
