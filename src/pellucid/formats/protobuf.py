@@ -85,3 +85,12 @@ def top_level_signature(buf: memoryview | bytes) -> dict[int, int] | None:
     except ProtobufError:
         return None
     return seen
+
+
+def string_at(buf: memoryview | bytes, field: Field, limit: int = 1 << 20) -> str:
+    """The text of a LEN field, invalid UTF-8 replaced, cut after ``limit`` bytes.
+
+    proto2 ``string`` fields (ONNX) are not UTF-8 checked by protobuf, so neither is this.
+    """
+    end = field.value + min(field.length, limit)
+    return bytes(buf[field.value : end]).decode("utf-8", "replace")

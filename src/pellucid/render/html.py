@@ -1,0 +1,113 @@
+"""The HTML report: one self-contained page a non-expert can read, print or mail.
+
+No external fonts, scripts or images; inline CSS and a few lines of inline JavaScript for
+filtering, without which the page is complete. Autoescaping is on because findings quote
+attacker-controlled text, and links are emitted only for http(s) URLs. The template is ours
+and fixed: report data is passed as values, never rendered as a template.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from pellucid.model import AuditReport, Coverage, CoverageStatus, Finding, Rule
+from pellucid.render import RULES_DOC_URL, TOOL_NAME
+from pellucid.render._common import (
+    SEVERITIES_DESC,
+    coverage_line,
+    ordered_coverage,
+    ordered_findings,
+    verdict_sentence,
+)
+
+KNOWN_SECTIONS: dict[str, str] = {
+    "license": "License",
+    "openness": "Openness",
+    "bom": "Bill of materials",
+    "signatures": "Signatures",
+}
+"""Whole-model analyses the report has a place for, in display order."""
+
+
+def render_html(report: AuditReport, rules: Sequence[Rule] = ()) -> str:
+    """The report as a complete HTML document."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    env = Environment(
+        loader=PackageLoader("pellucid.render", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["safe_url"] = safe_url
+    env.filters["humanize"] = humanize
+    env.tests["mapping"] = lambda v: isinstance(v, dict)
+    env.tests["sequence"] = lambda v: isinstance(v, list | tuple)
+    return env.get_template("report.html.j2").render(context(report, rules))
+
+
+def safe_url(value: str) -> str | None:
+    """``value`` when it is an http(s) URL, else None: hostile references never become links."""
+    lowered = value.strip().lower()
+    ok = lowered.startswith(("https://", "http://")) and not any(c.isspace() for c in value)
+    return value.strip() if ok else None
+
+
+def humanize(key: str) -> str:
+    """``model_card_url`` -> ``Model card url``."""
+    text = str(key).replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def context(report: AuditReport, rules: Sequence[Rule] = ()) -> dict[str, Any]:
+    """Everything the template shows, precomputed so the template stays logic-free."""
+    summary = report.summary
+    findings = ordered_findings(report)
+    active = [f for f in findings if f.suppressed_by is None]
+    extra = {k: humanize(k) for k in sorted(report.sections) if k not in KNOWN_SECTIONS}
+    known = {**KNOWN_SECTIONS, **extra}
+    return {
+        "tool": TOOL_NAME,
+        "report": report,
+        "summary": summary,
+        "verdict_sentence": verdict_sentence(summary),
+        "coverage_line": coverage_line(summary),
+        "severities": [s.label for s in SEVERITIES_DESC],
+        "groups": _group_by_file(active),
+        "suppressed": [f for f in findings if f.suppressed_by is not None],
+        "coverage": [_coverage_row(c) for c in ordered_coverage(report)],
+        "incomplete": [
+            _coverage_row(c)
+            for c in ordered_coverage(report)
+            if c.status is CoverageStatus.INCOMPLETE
+        ],
+        "sections": [(known[k], k, report.sections[k]) for k in known if k in report.sections],
+        "absent_sections": [t for k, t in KNOWN_SECTIONS.items() if k not in report.sections],
+        "rule_docs": {r.id: r.description for r in rules},
+        "rules_doc_url": RULES_DOC_URL,
+    }
+
+
+def _group_by_file(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
+    groups: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        groups[f.evidence.file].append(f)
+    # the file with the worst finding first; ``findings`` is already sorted within a file
+    return sorted(groups.items(), key=lambda item: (-max(f.severity for f in item[1]), item[0]))
+
+
+def _coverage_row(c: Coverage) -> dict[str, Any]:
+    return {
+        "display": c.artifact.display,
+        "depth": len(c.artifact.member),
+        "kind": c.artifact.kind.value,
+        "size": c.artifact.size,
+        "status": c.status.value,
+        "scanners": ", ".join(c.scanners),
+        "reasons": c.reasons,
+        "sha256": c.sha256,
+    }
