@@ -350,6 +350,36 @@ def _torch_optimizer(path: Path, _m: str) -> None:
                 "lr_scheduler": torch.optim.lr_scheduler.StepLR(optimizer, 1).state_dict()}, path)
 
 
+def _lightning(path: Path, _m: str) -> None:
+    """A checkpoint shaped like Lightning 2.x writes, without installing Lightning: its
+    AttributeDict is recreated under Lightning's own module path for the pickler."""
+    import sys
+    import types
+
+    import torch
+
+    module = types.ModuleType("lightning.fabric.utilities.data")
+
+    class AttributeDict(dict):  # type: ignore[type-arg]
+        pass
+
+    AttributeDict.__module__ = module.__name__
+    module.AttributeDict = AttributeDict  # type: ignore[attr-defined]
+    for name in ("lightning", "lightning.fabric", "lightning.fabric.utilities"):
+        sys.modules.setdefault(name, types.ModuleType(name))
+    sys.modules[module.__name__] = module
+    model = torch.nn.Linear(4, 2)
+    optimizer = torch.optim.Adam(model.parameters())
+    torch.save({
+        "epoch": 2, "global_step": 40, "pytorch-lightning_version": "2.4.0",
+        "state_dict": model.state_dict(), "loops": {"fit_loop": {"state_dict": {}}},
+        "callbacks": {"ModelCheckpoint{'monitor': 'val_loss', 'mode': 'min'}": {
+            "best_model_score": torch.tensor(0.25), "best_model_path": "epoch=1.ckpt"}},
+        "optimizer_states": [optimizer.state_dict()], "lr_schedulers": [],
+        "hparams_name": "kwargs", "hyper_parameters": AttributeDict(lr=0.001, hidden=4),
+    }, path)
+
+
 def _sklearn(kind: str) -> Callable[[Path, str], None]:
     def writer(path: Path, _m: str) -> None:
         import joblib
@@ -434,6 +464,7 @@ BENIGN: list[Sample] = [
     ("torch-full-module.pt", "torch", _torch_module),
     ("torch-legacy.pt", "torch legacy", _torch_legacy),
     ("torch-optimizer.pt", "torch training checkpoint", _torch_optimizer),
+    ("lightning-style.ckpt", "Lightning checkpoint", _lightning),
     ("sklearn-pipeline.pkl", "sklearn pickle", _sklearn("pickle")),
     ("sklearn-pipeline.joblib", "sklearn joblib", _sklearn("joblib")),
     ("sklearn-pipeline-z.joblib", "sklearn joblib zlib", _sklearn("joblib-zlib")),

@@ -164,22 +164,73 @@ NOT_GENERATED: dict[str, str] = {
 
 def globals_in(data: bytes) -> Iterator[str]:
     """Every ``module:qualname`` a pickle stream imports (GLOBAL, INST and STACK_GLOBAL)."""
-    strings: list[str] = []
-    memo: dict[int, Any] = {}
-    for op, arg, _pos in pickletools.genops(data):
-        if op.name in {"GLOBAL", "INST"}:
-            module, name = str(arg).split(" ", 1)
-            yield f"{module}:{name}"
-        elif op.name == "STACK_GLOBAL":
-            yield f"{strings[-2]}:{strings[-1]}"
-        elif isinstance(arg, str) and "UNICODE" in op.name:
-            strings.append(arg)
-        elif op.name == "MEMOIZE":
-            memo[len(memo)] = strings[-1] if strings else None
-        elif op.name in {"BINPUT", "LONG_BINPUT", "PUT"}:
-            memo[int(arg)] = strings[-1] if strings else None
-        elif op.name in {"BINGET", "LONG_BINGET", "GET"} and isinstance(memo.get(int(arg)), str):
-            strings.append(memo[int(arg)])
+    states: list[tuple[list[str | None], dict[int, Any]]] = [([], {})]
+    for name, arg in _ops(data):
+        if name == "PROTO":  # joblib nests whole pickles (object arrays): a fresh memo
+            states.append(([], {}))
+        yield from _step(name, arg, *states[-1])
+        if name == "STOP" and len(states) > 1:
+            states.pop()
+
+
+def _ops(data: bytes) -> Iterator[tuple[str, Any]]:
+    """Opcodes of a stream that may hold raw bytes between frames.
+
+    joblib commits the current frame and then writes an array's bytes (or a nested pickle)
+    straight into the file; the outer pickle resumes at a later FRAME. Ops past the last whole
+    frame before a parse error are dropped.
+    """
+    offset = 0
+    while 0 <= offset < len(data):
+        ops: list[tuple[str, Any, int]] = []
+        frame_end = -1
+        try:
+            for op, arg, pos in pickletools.genops(io.BytesIO(data[offset:])):
+                ops.append((op.name, arg, offset + pos))
+                if op.name == "FRAME" and frame_end in {-1, offset + pos}:
+                    frame_end = offset + pos + 9 + int(arg)
+            yield from ((n, a) for n, a, _ in ops)
+            offset = _next_start(data, ops[-1][2] + 1) if ops else -1
+        except ValueError:
+            yield from ((n, a) for n, a, at in ops if at < frame_end)
+            offset = _next_start(data, frame_end) if frame_end >= 0 else -1
+
+
+def _next_start(data: bytes, start: int) -> int:
+    """The next FRAME (or nested PROTO + FRAME) whose length lands on a plausible boundary."""
+    at = data.find(b"\x95", start)
+    while at >= 0:
+        end = at + 9 + int.from_bytes(data[at + 1 : at + 9], "little")
+        if end == len(data) or (end < len(data) and _boundary(data, end)):
+            nested = at >= 2 and data[at - 2] == 0x80 and at - 2 >= start
+            return at - 2 if nested else at
+        at = data.find(b"\x95", at + 1)
+    return -1
+
+
+def _boundary(data: bytes, at: int) -> bool:
+    """A frame, a nested pickle, or joblib's array padding (a length byte, then 0xff bytes)."""
+    pad = data[at]
+    return pad in {0x95, 0x80} or (pad <= 16 and data[at + 1 : at + 1 + pad] == b"\xff" * pad)
+
+
+def _step(name: str, arg: Any, pushed: list[str | None], memo: dict[int, Any]) -> Iterator[str]:
+    """Track just enough of the stack to name STACK_GLOBAL operands (strings, or None)."""
+    if name in {"GLOBAL", "INST"}:
+        module, qualname = str(arg).split(" ", 1)
+        yield f"{module}:{qualname}"
+    elif name == "STACK_GLOBAL":
+        yield f"{pushed[-2]}:{pushed[-1]}"
+    if isinstance(arg, str) and "UNICODE" in name:
+        pushed.append(arg)
+    elif name == "MEMOIZE":
+        memo[len(memo)] = pushed[-1] if pushed else None
+    elif name in {"BINPUT", "LONG_BINPUT", "PUT"}:
+        memo[int(arg)] = pushed[-1] if pushed else None
+    elif name in {"BINGET", "LONG_BINGET", "GET"}:
+        pushed.append(memo.get(int(arg)))
+    elif name not in {"FRAME", "PROTO", "STOP", "MARK", "POP", "POP_MARK"}:
+        pushed.append(None)
 
 
 def pickles_in_torch_zip(data: bytes) -> Iterator[bytes]:
@@ -388,7 +439,6 @@ def _torch_tensors() -> Any:
         "device": torch.device("cpu"),
         "dtype": torch.float32,
         "layout": torch.strided,
-        "memory_format": torch.channels_last,
         "version": torch.__version__,
         "bytes": b"raw",
     }
@@ -416,7 +466,12 @@ def _torch_training() -> Any:
         state[type(scheduler).__name__] = scheduler.state_dict()
     state["scaler"] = torch.amp.GradScaler("cpu").state_dict()
     state["optimizer"] = opt
-    state["classes"] = [type(s) for s in schedulers] + [torch.amp.GradScaler]
+    state["classes"] = [
+        *(c for c in vars(optim).values() if isinstance(c, type) and issubclass(c, optim.Optimizer)),
+        *(c for c in vars(lrs).values() if isinstance(c, type) and issubclass(c, lrs.LRScheduler)),
+        lrs.ReduceLROnPlateau,
+        torch.amp.GradScaler,
+    ]
     state["rng"] = torch.get_rng_state()
     return state
 
@@ -442,9 +497,9 @@ def _numpy_objects() -> Any:
 
 def _sklearn_estimators() -> Any:
     import numpy as np
-    from sklearn import (cluster, compose, decomposition, ensemble, feature_extraction, impute,
-                         linear_model, naive_bayes, neighbors, neural_network, pipeline,
-                         preprocessing, svm, tree)  # fmt: skip
+    from sklearn import (cluster, compose, decomposition, discriminant_analysis, ensemble,
+                         feature_extraction, impute, linear_model, multiclass, naive_bayes,
+                         neighbors, neural_network, pipeline, preprocessing, svm, tree)  # fmt: skip
 
     rng = np.random.default_rng(0)
     x, y, yr = rng.normal(size=(24, 3)), np.arange(24) % 2, rng.normal(size=24)
@@ -455,20 +510,30 @@ def _sklearn_estimators() -> Any:
                    ensemble.HistGradientBoostingClassifier(max_iter=3),
                    ensemble.AdaBoostClassifier(n_estimators=3), svm.SVC(), svm.LinearSVC(),
                    neighbors.KNeighborsClassifier(3), naive_bayes.GaussianNB(),
-                   neural_network.MLPClassifier((3,), max_iter=5)]  # fmt: skip
+                   neural_network.MLPClassifier((3,), max_iter=5),
+                   neighbors.KNeighborsClassifier(3, algorithm="ball_tree"),
+                   naive_bayes.BernoulliNB(), ensemble.BaggingClassifier(n_estimators=2),
+                   ensemble.VotingClassifier([("lr", linear_model.LogisticRegression())]),
+                   discriminant_analysis.LinearDiscriminantAnalysis(),
+                   multiclass.OneVsRestClassifier(linear_model.LogisticRegression())]  # fmt: skip
     regressors = [linear_model.LinearRegression(), linear_model.Ridge(), linear_model.Lasso(),
                   linear_model.ElasticNet(), tree.DecisionTreeRegressor(),
                   ensemble.RandomForestRegressor(3), ensemble.GradientBoostingRegressor(n_estimators=3),
-                  ensemble.HistGradientBoostingRegressor(max_iter=3), svm.SVR()]  # fmt: skip
+                  ensemble.HistGradientBoostingRegressor(max_iter=3), svm.SVR(),
+                  ensemble.ExtraTreesRegressor(3), neighbors.KNeighborsRegressor(3),
+                  linear_model.BayesianRidge(), linear_model.HuberRegressor()]  # fmt: skip
     transformers = [preprocessing.StandardScaler(), preprocessing.MinMaxScaler(),
                     preprocessing.RobustScaler(), preprocessing.OneHotEncoder(),
                     preprocessing.PolynomialFeatures(), decomposition.PCA(2),
                     decomposition.TruncatedSVD(2), impute.SimpleImputer(), cluster.KMeans(2, n_init=1),
-                    cluster.DBSCAN(), cluster.MiniBatchKMeans(2, n_init=1)]  # fmt: skip
+                    cluster.DBSCAN(), cluster.MiniBatchKMeans(2, n_init=1),
+                    ensemble.IsolationForest(n_estimators=2), neighbors.NearestNeighbors(),
+                    preprocessing.Normalizer(), preprocessing.MaxAbsScaler(),
+                    impute.KNNImputer()]  # fmt: skip
     fitted: list[Any] = [e.fit(x, y) for e in classifiers]
     fitted += [e.fit(x, yr) for e in regressors] + [e.fit(x) for e in transformers]
     fitted.append(preprocessing.LabelEncoder().fit(["a", "b"]))
-    text = ["a b", "b c", "c a"]
+    text = ["ab cd", "cd ef", "ef ab"]
     fitted += [feature_extraction.text.TfidfVectorizer().fit(text),
                feature_extraction.text.CountVectorizer().fit(text),
                feature_extraction.DictVectorizer().fit([{"a": 1}]),

@@ -18,6 +18,7 @@ class Budget:
     max_members: int = 100_000  # entries in one archive
     max_pickle_ops: int = 10_000_000  # opcodes interpreted in one pickle member
     max_pickle_memo: int = 1_000_000  # memo entries / stack depth in the pickle VM
+    max_pickle_streams: int = 10_000  # consecutive pickle streams in one file (stacked pickles)
     max_nested_pickle_depth: int = 4  # pickles found inside pickles (bytes, base64, zlib)
     max_text_bytes: int = 16 * MiB  # JSON, Python and template text parsed
     max_header_bytes: int = 100 * MiB  # safetensors / GGUF metadata

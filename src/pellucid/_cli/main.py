@@ -103,7 +103,7 @@ def audit(paths: tuple[Path, ...], hf_cache: bool, policy: Path | None, baseline
         _emit(render(report, OutputFormat.JSON), None)
     if not quiet:
         target = sys.stderr if as_json else sys.stdout
-        click.echo(render_summary(report, color=_color(None)), file=target, nl=False)
+        click.echo(render_summary(report), file=target, nl=False)
         if not no_html:
             click.echo(f"HTML report: {html_path}", file=target)
     sys.exit(exit_code(report, _severity(fail_on)))

@@ -82,7 +82,7 @@ def _attributes(handle: Any, result: Hdf5Metadata, max_text: int) -> None:
                 result.incomplete.append(f"attribute {name} is {size} bytes (budget {max_text})")
                 continue
             value = handle.attrs[name]
-        except Exception as exc:  # noqa: BLE001 - hostile attribute encodings
+        except Exception as exc:  # hostile attribute encodings
             result.incomplete.append(f"cannot read attribute {name}: {type(exc).__name__}")
             continue
         if isinstance(value, bytes):
@@ -107,7 +107,7 @@ def _walk(h5py: Any, handle: Any, result: Hdf5Metadata, max_objects: int) -> Non
         else:
             try:
                 _dataset_layout(h5py, handle, name, result)
-            except Exception as exc:  # noqa: BLE001 - one broken object must not hide the rest
+            except Exception as exc:  # one broken object must not hide the rest
                 if len(result.incomplete) < 20:
                     result.incomplete.append(f"cannot inspect {name!r}: {type(exc).__name__}")
         return None

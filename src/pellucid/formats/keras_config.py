@@ -94,13 +94,16 @@ def analyze_config_text(text: str, *, force: bool = False) -> KerasAnalysis:
     try:
         document = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        return KerasAnalysis(force, (), (f"config is not valid JSON: {str(exc)[:120]}",) if force
-                             else ())
+        return KerasAnalysis(
+            force, (), (f"config is not valid JSON: {str(exc)[:120]}",) if force else ()
+        )
     if not force and not _is_keras_document(document):
         return KerasAnalysis(False)
     walker = _Walker(text)
     walker.walk(document)
-    reasons = (f"config walk stopped after {MAX_NODES} values (budget)",) if walker.truncated else ()
+    reasons: tuple[str, ...] = ()
+    if walker.truncated:
+        reasons = (f"config walk stopped after {MAX_NODES} values (budget)",)
     return KerasAnalysis(True, tuple(walker.hits), reasons)
 
 
@@ -195,8 +198,9 @@ class _Walker:
             self._registered(obj.get("registered_name"), path, layer)
         return layer
 
-    def _function(self, module: object, name: object, registered: object, path: str,
-                  layer: str) -> None:
+    def _function(
+        self, module: object, name: object, registered: object, path: str, layer: str
+    ) -> None:
         if not isinstance(name, str):
             name = registered if isinstance(registered, str) else repr(name)
         if name.rsplit(".", 1)[-1] in GADGETS:
@@ -217,8 +221,13 @@ class _Walker:
             elif isinstance(value, str) and kind == "function":
                 module = config.get("module" if key == "function" else f"{key}_module")
                 if not (isinstance(module, str) and is_keras_module(module)):
-                    self._hit(HitKind.FUNCTION_REF, f"{path}.config.{key}", layer,
-                              f"{module}.{value}", value)
+                    self._hit(
+                        HitKind.FUNCTION_REF,
+                        f"{path}.config.{key}",
+                        layer,
+                        f"{module}.{value}",
+                        value,
+                    )
 
     def _lambda(self, code: object, path: str, layer: str) -> None:
         kind, description = summarize_lambda_code(code)
@@ -234,8 +243,14 @@ class _Walker:
             except (binascii.Error, ValueError):
                 payload = None
         size = f"{len(payload)} bytes of torch.save data" if payload else "no embedded module"
-        self._hit(HitKind.TORCH_MODULE, path, layer, f"TorchModuleWrapper with {size}",
-                  "TorchModuleWrapper", payload)
+        self._hit(
+            HitKind.TORCH_MODULE,
+            path,
+            layer,
+            f"TorchModuleWrapper with {size}",
+            "TorchModuleWrapper",
+            payload,
+        )
 
     def _registered(self, registered: object, path: str, layer: str) -> None:
         if not isinstance(registered, str) or ">" not in registered:
@@ -243,8 +258,17 @@ class _Walker:
         if registered.split(">", 1)[0] not in KERAS_PACKAGES:
             self._hit(HitKind.CUSTOM_OBJECT, path, layer, registered, registered)
 
-    def _hit(self, kind: HitKind, path: str, layer: str, value: str, needle: str,
-             payload: bytes | None = None, *, exact: bool = True) -> None:
+    def _hit(
+        self,
+        kind: HitKind,
+        path: str,
+        layer: str,
+        value: str,
+        needle: str,
+        payload: bytes | None = None,
+        *,
+        exact: bool = True,
+    ) -> None:
         if len(self.hits) >= MAX_HITS:
             return
         line, offset = self._locate(json.dumps(needle) if exact else needle)

@@ -101,8 +101,9 @@ class _Walker:
             raise _Stop
         return found
 
-    def _text(self, f: Field) -> str:
-        return string_at(self.buf, f) if f.wire_type == LEN else ""
+    def _text(self, f: Field, limit: int = 4096) -> str:
+        """Names, domains and op types; locations get a larger ``limit`` (checked in full)."""
+        return string_at(self.buf, f, limit) if f.wire_type == LEN else ""
 
     def model(self) -> None:
         functions: list[Field] = []
@@ -149,9 +150,9 @@ class _Walker:
 
     def graph(self, msg: Field, depth: int, path: str) -> None:
         if depth > MAX_GRAPH_DEPTH:
-            self.result.incomplete.append(
-                f"subgraphs nested deeper than {MAX_GRAPH_DEPTH} at {path} (budget)"
-            )
+            reason = f"subgraphs nested deeper than {MAX_GRAPH_DEPTH} (budget), first at {path}"
+            if not any(r.startswith(reason[:40]) for r in self.result.incomplete):
+                self.result.incomplete.append(reason[:300])
             return
         for f in self._iter(msg.value, msg.value + msg.length, f"GraphProto {path}"):
             if f.wire_type != LEN:
@@ -175,7 +176,7 @@ class _Walker:
         domain, op_type = texts.get(7, ""), texts.get(4, "")
         if domain not in STANDARD_DOMAINS:
             self.result.ops.append(OpUse(domain, op_type, path, msg.start))
-        label = f"{path}/{texts.get(3) or op_type}"
+        label = f"{path}/{(texts.get(3) or op_type)[:100]}"
         for f in parts:
             if f.number == 5 and f.wire_type == LEN:
                 self.attribute(f, depth, label)
@@ -191,7 +192,7 @@ class _Walker:
             elif f.number in (22, 23):
                 self.sparse_tensor(f)
             elif f.number in (6, 11):
-                self.graph(f, depth + 1, f"{path}.{name}")
+                self.graph(f, depth + 1, f"{path}.{name[:100]}")
 
     def sparse_tensor(self, msg: Field) -> None:
         for f in self._iter(msg.value, msg.value + msg.length, "SparseTensorProto"):
@@ -229,7 +230,7 @@ class _Walker:
             if f.number == 1:
                 key = self._text(f)
             elif f.number == 2:
-                value = self._text(f)
+                value = self._text(f, 1 << 16)
         return key, value
 
 

@@ -17,6 +17,7 @@ from pellucid.source import ByteSource
 RUST_MAX_HEADER = 100_000_000  # safetensors::tensor::MAX_HEADER_SIZE
 U64_MAX = 2**64 - 1
 METADATA_KEY = "__metadata__"
+_JSON_SPACE = " \t\r\n"
 
 DTYPE_BITS: dict[str, int] = {
     "BOOL": 8, "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6, "U8": 8, "I8": 8, "F8_E5M2": 8,
@@ -72,12 +73,20 @@ def parse_header(source: ByteSource, max_header_bytes: int) -> SafetensorsHeader
     length = int.from_bytes(source.read(0, 8), "little")
     result.header_length = length
     if length > source.size - 8:
-        result.problems.append(Problem(
-            "unparsable", f"header length {length} runs past the end of the {source.size}-byte file"))
+        result.problems.append(
+            Problem(
+                "unparsable",
+                f"header length {length} runs past the end of the {source.size}-byte file",
+            )
+        )
         return result
     if length > RUST_MAX_HEADER:
-        result.problems.append(Problem(
-            "unparsable", f"header length {length} exceeds the loader's {RUST_MAX_HEADER}-byte limit"))
+        result.problems.append(
+            Problem(
+                "unparsable",
+                f"header length {length} exceeds the loader's {RUST_MAX_HEADER}-byte limit",
+            )
+        )
         return result
     if length > max_header_bytes:
         result.incomplete.append(f"header of {length} bytes exceeds {max_header_bytes} (budget)")
@@ -87,12 +96,6 @@ def parse_header(source: ByteSource, max_header_bytes: int) -> SafetensorsHeader
         _check_entries(document, bytes(source.view(8, length)), result)
         _check_layout(result, source.size - 8 - length)
     return result
-
-
-class _DuplicateKeys(dict[str, object]):
-    """A JSON object that remembers keys it saw twice (the last value wins, as in Python)."""
-
-    duplicates: list[str]
 
 
 def _decode(raw: bytes, result: SafetensorsHeader) -> dict[str, object] | None:
@@ -113,19 +116,25 @@ def _decode(raw: bytes, result: SafetensorsHeader) -> dict[str, object] | None:
         text = raw.decode("utf-8")
         document = json.loads(text, object_pairs_hook=pairs, parse_constant=no_constants)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        result.problems.append(Problem("unparsable", f"header is not valid JSON: {exc}"[:300], at=8))
+        result.problems.append(
+            Problem("unparsable", f"header is not valid JSON: {exc}"[:300], at=8)
+        )
         return None
-    if not isinstance(document, dict) or not text.startswith("{"):
+    if not isinstance(document, dict):
         result.problems.append(Problem("unparsable", "header is not a JSON object", at=8))
         return None
     for key in dict.fromkeys(duplicates):
-        result.problems.append(Problem("duplicate", f"key {key!r} appears more than once", key,
-                                       _name_offset(raw, key)))
-    padding = text[len(text.rstrip(" \t\r\n")) :]
-    if padding.strip(" "):
-        result.problems.append(Problem(
-            "padding", f"header padded with {padding.strip(' ')[:8]!r}, not only spaces",
-            at=8 + len(raw.rstrip(b" \t\r\n"))))
+        result.problems.append(
+            Problem("duplicate", f"key {key!r} appears more than once", key, _name_offset(raw, key))
+        )
+    lead = text[: len(text) - len(text.lstrip(_JSON_SPACE))]
+    tail = text[len(text.rstrip(_JSON_SPACE)) :]
+    if lead or tail.strip(" "):  # the loader accepts both; the format allows trailing spaces
+        shown = (lead + tail).strip(" ")[:8] or " "
+        where = 8 if lead else 8 + len(raw.rstrip(_JSON_SPACE.encode()))
+        result.problems.append(
+            Problem("padding", f"header padded with {shown!r}, not trailing spaces", at=where)
+        )
     return document
 
 
@@ -160,9 +169,14 @@ def _check_metadata(value: object, at: int, result: SafetensorsHeader) -> None:
         if isinstance(item, str):
             result.metadata[key] = item
         else:
-            result.problems.append(Problem(
-                "entry", f"__metadata__[{key!r}] is {type(item).__name__}, not a string",
-                METADATA_KEY, at))
+            result.problems.append(
+                Problem(
+                    "entry",
+                    f"__metadata__[{key!r}] is {type(item).__name__}, not a string",
+                    METADATA_KEY,
+                    at,
+                )
+            )
 
 
 def _uint(value: object) -> bool:
@@ -200,8 +214,10 @@ def _size_problem(entry: TensorEntry) -> str:
     if bits % 8:
         return f"{count} x {entry.dtype} is {bits} bits, not a whole number of bytes"
     if bits // 8 != entry.end - entry.begin:
-        return (f"{entry.dtype} {list(entry.shape)} needs {bits // 8} bytes but data_offsets "
-                f"[{entry.begin}, {entry.end}] span {entry.end - entry.begin}")
+        return (
+            f"{entry.dtype} {list(entry.shape)} needs {bits // 8} bytes but data_offsets "
+            f"[{entry.begin}, {entry.end}] span {entry.end - entry.begin}"
+        )
     return ""
 
 
@@ -211,20 +227,40 @@ def _check_layout(result: SafetensorsHeader, data_length: int) -> None:
     for entry in sorted(result.tensors, key=lambda t: (t.begin, t.end)):
         span = f"[{entry.begin}, {entry.end}]"
         if entry.end > data_length:
-            result.problems.append(Problem(
-                "beyond", f"data_offsets {span} run past the {data_length}-byte data region",
-                entry.name, entry.at))
+            result.problems.append(
+                Problem(
+                    "beyond",
+                    f"data_offsets {span} run past the {data_length}-byte data region",
+                    entry.name,
+                    entry.at,
+                )
+            )
         if entry.begin > covered:
-            result.problems.append(Problem(
-                "gap", f"bytes [{covered}, {entry.begin}] before {span} belong to no tensor",
-                entry.name, entry.at))
+            result.problems.append(
+                Problem(
+                    "gap",
+                    f"bytes [{covered}, {entry.begin}] before {span} belong to no tensor",
+                    entry.name,
+                    entry.at,
+                )
+            )
         elif entry.begin < covered and previous is not None:
-            result.problems.append(Problem(
-                "overlap", f"data_offsets {span} overlap {previous.name!r} "
-                f"[{previous.begin}, {previous.end}]", entry.name, entry.at))
+            result.problems.append(
+                Problem(
+                    "overlap",
+                    f"data_offsets {span} overlap {previous.name!r} "
+                    f"[{previous.begin}, {previous.end}]",
+                    entry.name,
+                    entry.at,
+                )
+            )
         if entry.end >= covered:
             covered, previous = entry.end, entry
     if covered < data_length:
-        result.problems.append(Problem(
-            "uncovered", f"{data_length - covered} bytes after offset {covered} belong to no tensor",
-            at=8 + result.header_length + covered))
+        result.problems.append(
+            Problem(
+                "uncovered",
+                f"{data_length - covered} bytes after offset {covered} belong to no tensor",
+                at=8 + result.header_length + covered,
+            )
+        )

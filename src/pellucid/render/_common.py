@@ -50,9 +50,10 @@ def verdict_sentence(summary: Summary) -> str:
                 "(high severity or above) could run code or touch files when it is loaded."
             )
         case "incomplete":
+            it, them = ("it", "it") if summary.incomplete == 1 else ("they", "them")
             return (
                 f"Not a clean result: {plural(summary.incomplete, 'file')} could not be examined "
-                "completely, so they may hide something; review them before loading."
+                f"completely, so {it} may hide something; review {them} before loading."
             )
         case _:
             return "No blocking findings, and every file that a loader reads was examined."
@@ -66,15 +67,17 @@ def coverage_line(summary: Summary) -> str:
     )
 
 
-def printable(text: str) -> str:
-    """``text`` safe for a terminal: control characters (escape sequences) become ``\\xNN``.
+def printable(text: str, keep: str = "") -> str:
+    """``text`` safe for a terminal: control and format characters (escape sequences, bidi
+    overrides) become ``\\xNN`` / ``\\uNNNN``, except those in ``keep``.
 
     Reports quote attacker-controlled bytes; an ESC in a snippet must not reach the terminal.
     """
     if text.isprintable():
         return text
     return "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+        ch if ch.isprintable() or ch in keep else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
     )
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from pellucid.model import AuditReport, Coverage, CoverageStatus, Finding, Rule
 from pellucid.render import RULES_DOC_URL, TOOL_NAME
@@ -19,8 +20,12 @@ from pellucid.render._common import (
     coverage_line,
     ordered_coverage,
     ordered_findings,
+    printable,
     verdict_sentence,
 )
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 KNOWN_SECTIONS: dict[str, str] = {
     "license": "License",
@@ -33,6 +38,13 @@ KNOWN_SECTIONS: dict[str, str] = {
 
 def render_html(report: AuditReport, rules: Sequence[Rule] = ()) -> str:
     """The report as a complete HTML document."""
+    template = _environment().get_template("report.html.j2")
+    return template.render(context(report, rules))  # safe: pellucid's own template, not a model's
+
+
+@cache
+def _environment() -> Environment:
+    # Built once per process: compiling the templates costs more than rendering them.
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
     env = Environment(
@@ -42,12 +54,19 @@ def render_html(report: AuditReport, rules: Sequence[Rule] = ()) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_visible,
     )
     env.filters["safe_url"] = safe_url
     env.filters["humanize"] = humanize
     env.tests["mapping"] = lambda v: isinstance(v, dict)
     env.tests["sequence"] = lambda v: isinstance(v, list | tuple)
-    return env.get_template("report.html.j2").render(context(report, rules))
+    return env
+
+
+def _visible(value: object) -> object:
+    # Control characters are invalid in HTML and bidi overrides can disguise a snippet; plain
+    # strings only, so markup our own macros produced passes through untouched.
+    return printable(value, keep="\n\t") if type(value) is str else value
 
 
 def safe_url(value: str) -> str | None:

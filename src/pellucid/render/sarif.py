@@ -212,7 +212,9 @@ def _utc(moment: datetime) -> str:
 def _notification(c: Coverage) -> dict[str, Any]:
     a = c.artifact
     reasons = "; ".join(c.reasons) or "no reason recorded"
-    location: dict[str, Any] = {"physicalLocation": {"artifactLocation": _artifact_location(a.path)}}
+    location: dict[str, Any] = {
+        "physicalLocation": {"artifactLocation": _artifact_location(a.path)}
+    }
     if a.member:
         location["logicalLocations"] = [
             {"name": a.member[-1], "fullyQualifiedName": "!".join(a.member), "kind": "resource"}

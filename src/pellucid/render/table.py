@@ -116,7 +116,9 @@ def render_summary(report: AuditReport) -> str:
     """The few lines ``pellucid audit`` prints: verdict first, counts, the top findings."""
     s = report.summary
     counts = s.findings_by_severity
-    by_severity = ", ".join(f"{counts[v.label]} {v.label}" for v in SEVERITIES_DESC if counts[v.label])
+    by_severity = ", ".join(
+        f"{counts[v.label]} {v.label}" for v in SEVERITIES_DESC if counts[v.label]
+    )
     lines = [
         f"{s.verdict.upper()}: {verdict_sentence(s)}",
         f"Coverage: {coverage_line(s)}",
@@ -126,7 +128,9 @@ def render_summary(report: AuditReport) -> str:
     active = [f for f in ordered_findings(report) if f.suppressed_by is None]
     for f in active[:TOP_FINDINGS]:
         where = shorten(f.evidence.location, 50)
-        lines.append(printable(f"  {f.severity.label.upper():<8} {f.rule_id:<12} {where}  {f.title}"))
+        lines.append(
+            printable(f"  {f.severity.label.upper():<8} {f.rule_id:<12} {where}  {f.title}")
+        )
     if len(active) > TOP_FINDINGS:
         lines.append(f"  ... and {len(active) - TOP_FINDINGS} more")
     lines.extend(_incomplete_lines(report))
