@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from pellucid.scanners.pickle_knowledge import known_gadget  # noqa: E402
+from pellucid.scanners.pickle_knowledge import known_gadget
 
 OUT = Path(__file__).resolve().parents[1] / "src/pellucid/data/pickle_allowlist.json"
 VERSION = "2026.11"
@@ -62,6 +62,12 @@ LABEL_NOTES = {
     "transformers": "from transformers / accelerate source, not generated (training_args.bin, "
     "configs saved inside full-model checkpoints)",
     "diffusers": "from diffusers source, not generated (scheduler and config classes)",
+}
+
+# weights_only entries left out, and why.
+SKIPPED = {
+    "torch._dynamo.decorators:_DimRange": "registered by torch._dynamo at import; torch._dynamo is "
+    "a gadget package and the class is not seen in saved checkpoints",
 }
 
 # Hand-added entries with the reason each is a data constructor and not a gadget.
@@ -118,12 +124,15 @@ NOT_GENERATED: dict[str, str] = {
     **{
         f"{pkg}.callbacks.{mod}:{cls}": "callback class used as a checkpoint key (Lightning 1.x)"
         for pkg in _PL
-        for mod, cls in (("model_checkpoint", "ModelCheckpoint"), ("early_stopping", "EarlyStopping"),
-                         ("lr_monitor", "LearningRateMonitor"),
-                         ("stochastic_weight_avg", "StochasticWeightAveraging"),
-                         ("gradient_accumulation_scheduler", "GradientAccumulationScheduler"),
-                         ("model_summary", "ModelSummary"),
-                         ("progress.tqdm_progress", "TQDMProgressBar"))  # fmt: skip
+        for mod, cls in (
+            ("model_checkpoint", "ModelCheckpoint"),
+            ("early_stopping", "EarlyStopping"),
+            ("lr_monitor", "LearningRateMonitor"),
+            ("stochastic_weight_avg", "StochasticWeightAveraging"),
+            ("gradient_accumulation_scheduler", "GradientAccumulationScheduler"),
+            ("model_summary", "ModelSummary"),
+            ("progress.tqdm_progress", "TQDMProgressBar"),
+        )
     },
     **{
         f"{pkg}.trainer.states:{cls}": "trainer state enum"
@@ -132,8 +141,10 @@ NOT_GENERATED: dict[str, str] = {
     },
     **_under("transformers.training_args", "TrainingArguments OptimizerNames ParallelMode"),
     **_under("transformers.training_args_seq2seq", "Seq2SeqTrainingArguments"),
-    **_under("transformers.trainer_utils", "IntervalStrategy SchedulerType HubStrategy "
-             "SaveStrategy EvaluationStrategy FSDPOption"),  # fmt: skip
+    **_under(
+        "transformers.trainer_utils",
+        "IntervalStrategy SchedulerType HubStrategy SaveStrategy EvaluationStrategy FSDPOption",
+    ),
     **_under("transformers.debug_utils", "DebugOption"),
     **_under("transformers.trainer_pt_utils", "AcceleratorConfig"),
     **_under("accelerate.utils.dataclasses", "DistributedType"),
@@ -141,23 +152,35 @@ NOT_GENERATED: dict[str, str] = {
     **_under("transformers.generation.configuration_utils", "GenerationConfig"),
     **{
         f"transformers.models.{model}.configuration_{model}:{cls}": "config of a full-model pickle"
-        for model, cls in (("bert", "BertConfig"), ("roberta", "RobertaConfig"),
-                           ("gpt2", "GPT2Config"), ("llama", "LlamaConfig"), ("t5", "T5Config"),
-                           ("bart", "BartConfig"), ("vit", "ViTConfig"),
-                           ("whisper", "WhisperConfig"), ("distilbert", "DistilBertConfig"),
-                           ("mistral", "MistralConfig"), ("clip", "CLIPConfig"))  # fmt: skip
+        for model, cls in (
+            ("bert", "BertConfig"),
+            ("roberta", "RobertaConfig"),
+            ("gpt2", "GPT2Config"),
+            ("llama", "LlamaConfig"),
+            ("t5", "T5Config"),
+            ("bart", "BartConfig"),
+            ("vit", "ViTConfig"),
+            ("whisper", "WhisperConfig"),
+            ("distilbert", "DistilBertConfig"),
+            ("mistral", "MistralConfig"),
+            ("clip", "CLIPConfig"),
+        )
     },
     **_under("diffusers.configuration_utils", "FrozenDict"),
     **_under("diffusers.schedulers.scheduling_utils", "KarrasDiffusionSchedulers"),
     **{
         f"diffusers.schedulers.scheduling_{mod}:{cls}": "scheduler class"
-        for mod, cls in (("ddpm", "DDPMScheduler"), ("ddim", "DDIMScheduler"),
-                         ("pndm", "PNDMScheduler"), ("lms_discrete", "LMSDiscreteScheduler"),
-                         ("euler_discrete", "EulerDiscreteScheduler"),
-                         ("euler_ancestral_discrete", "EulerAncestralDiscreteScheduler"),
-                         ("dpmsolver_multistep", "DPMSolverMultistepScheduler"),
-                         ("unipc_multistep", "UniPCMultistepScheduler"),
-                         ("heun_discrete", "HeunDiscreteScheduler"))  # fmt: skip
+        for mod, cls in (
+            ("ddpm", "DDPMScheduler"),
+            ("ddim", "DDIMScheduler"),
+            ("pndm", "PNDMScheduler"),
+            ("lms_discrete", "LMSDiscreteScheduler"),
+            ("euler_discrete", "EulerDiscreteScheduler"),
+            ("euler_ancestral_discrete", "EulerAncestralDiscreteScheduler"),
+            ("dpmsolver_multistep", "DPMSolverMultistepScheduler"),
+            ("unipc_multistep", "UniPCMultistepScheduler"),
+            ("heun_discrete", "HeunDiscreteScheduler"),
+        )
     },
 }
 
@@ -294,13 +317,14 @@ def harvest() -> dict[str, set[str]]:
 def torch_weights_only() -> set[str]:
     """PyTorch's own allowlist plus every dtype, layout, memory format and qscheme object."""
     import torch
+    import torch._dynamo  # registers its own safe globals on import: same list every run
     from torch import _weights_only_unpickler as wou
 
     names = {_colon(n) for n in wou._get_allowed_globals()}
     names |= {_colon(n) for n in wou._get_user_allowed_globals()}
     kinds = (torch.dtype, torch.layout, torch.memory_format, torch.qscheme)
     names |= {f"torch:{n}" for n, v in vars(torch).items() if isinstance(v, kinds)}
-    return names
+    return names - set(SKIPPED)
 
 
 def _colon(dotted: str) -> str:
@@ -371,33 +395,95 @@ def _torch_model() -> Any:
     from torch import nn
 
     return nn.Sequential(
-        nn.Linear(4, 4), nn.Bilinear(4, 4, 4), nn.Identity(), nn.Flatten(), nn.Unflatten(1, (2, 2)),
-        nn.Conv1d(2, 2, 1), nn.Conv2d(2, 2, 1), nn.Conv3d(2, 2, 1), nn.ConvTranspose1d(2, 2, 1),
-        nn.ConvTranspose2d(2, 2, 1), nn.ConvTranspose3d(2, 2, 1),
-        nn.BatchNorm1d(2), nn.BatchNorm2d(2), nn.BatchNorm3d(2), nn.GroupNorm(1, 2),
-        nn.InstanceNorm1d(2), nn.InstanceNorm2d(2), nn.LayerNorm(4), nn.RMSNorm(4),
-        nn.LocalResponseNorm(2), nn.Embedding(4, 4), nn.EmbeddingBag(4, 4),
-        nn.Dropout(), nn.Dropout1d(), nn.Dropout2d(), nn.Dropout3d(), nn.AlphaDropout(),
-        nn.ReLU(), nn.ReLU6(), nn.GELU(), nn.SiLU(), nn.Mish(), nn.Tanh(), nn.Sigmoid(),
-        nn.Softmax(-1), nn.LogSoftmax(-1), nn.LeakyReLU(), nn.PReLU(), nn.ELU(), nn.SELU(),
-        nn.CELU(), nn.GLU(), nn.Hardswish(), nn.Hardsigmoid(), nn.Hardtanh(), nn.Softplus(),
-        nn.Softsign(), nn.Tanhshrink(), nn.Threshold(0.1, 0.0),
-        nn.MaxPool1d(1), nn.MaxPool2d(1), nn.MaxPool3d(1), nn.AvgPool1d(1), nn.AvgPool2d(1),
-        nn.AvgPool3d(1), nn.AdaptiveAvgPool1d(1), nn.AdaptiveAvgPool2d(1), nn.AdaptiveAvgPool3d(1),
-        nn.AdaptiveMaxPool2d(1), nn.Upsample(scale_factor=2), nn.PixelShuffle(1),
-        nn.ZeroPad2d(1), nn.ReflectionPad2d(1), nn.ReplicationPad2d(1), nn.ConstantPad1d(1, 0.0),
-        nn.LSTM(4, 4), nn.GRU(4, 4), nn.RNN(4, 4), nn.LSTMCell(4, 4), nn.GRUCell(4, 4),
+        nn.Linear(4, 4),
+        nn.Bilinear(4, 4, 4),
+        nn.Identity(),
+        nn.Flatten(),
+        nn.Unflatten(1, (2, 2)),
+        nn.Conv1d(2, 2, 1),
+        nn.Conv2d(2, 2, 1),
+        nn.Conv3d(2, 2, 1),
+        nn.ConvTranspose1d(2, 2, 1),
+        nn.ConvTranspose2d(2, 2, 1),
+        nn.ConvTranspose3d(2, 2, 1),
+        nn.BatchNorm1d(2),
+        nn.BatchNorm2d(2),
+        nn.BatchNorm3d(2),
+        nn.GroupNorm(1, 2),
+        nn.InstanceNorm1d(2),
+        nn.InstanceNorm2d(2),
+        nn.LayerNorm(4),
+        nn.RMSNorm(4),
+        nn.LocalResponseNorm(2),
+        nn.Embedding(4, 4),
+        nn.EmbeddingBag(4, 4),
+        nn.Dropout(),
+        nn.Dropout1d(),
+        nn.Dropout2d(),
+        nn.Dropout3d(),
+        nn.AlphaDropout(),
+        nn.ReLU(),
+        nn.ReLU6(),
+        nn.GELU(),
+        nn.SiLU(),
+        nn.Mish(),
+        nn.Tanh(),
+        nn.Sigmoid(),
+        nn.Softmax(-1),
+        nn.LogSoftmax(-1),
+        nn.LeakyReLU(),
+        nn.PReLU(),
+        nn.ELU(),
+        nn.SELU(),
+        nn.CELU(),
+        nn.GLU(),
+        nn.Hardswish(),
+        nn.Hardsigmoid(),
+        nn.Hardtanh(),
+        nn.Softplus(),
+        nn.Softsign(),
+        nn.Tanhshrink(),
+        nn.Threshold(0.1, 0.0),
+        nn.MaxPool1d(1),
+        nn.MaxPool2d(1),
+        nn.MaxPool3d(1),
+        nn.AvgPool1d(1),
+        nn.AvgPool2d(1),
+        nn.AvgPool3d(1),
+        nn.AdaptiveAvgPool1d(1),
+        nn.AdaptiveAvgPool2d(1),
+        nn.AdaptiveAvgPool3d(1),
+        nn.AdaptiveMaxPool2d(1),
+        nn.Upsample(scale_factor=2),
+        nn.PixelShuffle(1),
+        nn.ZeroPad2d(1),
+        nn.ReflectionPad2d(1),
+        nn.ReplicationPad2d(1),
+        nn.ConstantPad1d(1, 0.0),
+        nn.LSTM(4, 4),
+        nn.GRU(4, 4),
+        nn.RNN(4, 4),
+        nn.LSTMCell(4, 4),
+        nn.GRUCell(4, 4),
         nn.MultiheadAttention(4, 2),
         nn.Transformer(8, 2, 1, 1, 16),
         nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 1, enable_nested_tensor=False),
         nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16), 1),
         nn.TransformerEncoderLayer(8, 2, 16, activation="gelu"),
-        nn.ModuleList([nn.Linear(2, 2)]), nn.ModuleDict({"a": nn.Linear(2, 2)}),
+        nn.ModuleList([nn.Linear(2, 2)]),
+        nn.ModuleDict({"a": nn.Linear(2, 2)}),
         nn.ParameterList([nn.Parameter(torch.zeros(1))]),
         nn.ParameterDict({"p": nn.Parameter(torch.zeros(1))}),
-        nn.CrossEntropyLoss(), nn.MSELoss(), nn.BCEWithLogitsLoss(), nn.L1Loss(), nn.NLLLoss(),
-        nn.SmoothL1Loss(), nn.HuberLoss(), nn.KLDivLoss(), nn.CosineSimilarity(),
-    )  # fmt: skip
+        nn.CrossEntropyLoss(),
+        nn.MSELoss(),
+        nn.BCEWithLogitsLoss(),
+        nn.L1Loss(),
+        nn.NLLLoss(),
+        nn.SmoothL1Loss(),
+        nn.HuberLoss(),
+        nn.KLDivLoss(),
+        nn.CosineSimilarity(),
+    )
 
 
 def _torch_hooked() -> Any:
@@ -423,7 +509,9 @@ def _torch_parametrized_state() -> Any:
 def _torch_tensors() -> Any:
     import torch
 
-    dense = [torch.zeros(2, dtype=d) for d in (torch.float16, torch.bfloat16, torch.int8, torch.bool)]
+    dense = [
+        torch.zeros(2, dtype=d) for d in (torch.float16, torch.bfloat16, torch.int8, torch.bool)
+    ]
     return {
         "dense": dense,
         "complex": torch.zeros(2, dtype=torch.complex64),
@@ -451,23 +539,48 @@ def _torch_training() -> Any:
 
     model = nn.Linear(2, 2)
     state: dict[str, Any] = {"model": model.state_dict()}
-    for cls in (optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad, optim.Adadelta,
-                optim.Adamax, optim.NAdam, optim.RAdam, optim.ASGD, optim.Rprop, optim.LBFGS):  # fmt: skip
+    for cls in (
+        optim.SGD,
+        optim.Adam,
+        optim.AdamW,
+        optim.RMSprop,
+        optim.Adagrad,
+        optim.Adadelta,
+        optim.Adamax,
+        optim.NAdam,
+        optim.RAdam,
+        optim.ASGD,
+        optim.Rprop,
+        optim.LBFGS,
+    ):
         opt = cls(model.parameters(), lr=0.1)
         model(torch.ones(1, 2)).sum().backward()
         opt.step(lambda: model(torch.ones(1, 2)).sum()) if cls is optim.LBFGS else opt.step()
         state[cls.__name__] = opt.state_dict()
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    schedulers = [lrs.StepLR(opt, 1), lrs.MultiStepLR(opt, [1]), lrs.ExponentialLR(opt, 0.9),
-                  lrs.CosineAnnealingLR(opt, 2), lrs.ReduceLROnPlateau(opt), lrs.OneCycleLR(opt, 1, 4),
-                  lrs.CyclicLR(opt, 0.01, 0.1), lrs.CosineAnnealingWarmRestarts(opt, 2),
-                  lrs.LinearLR(opt), lrs.ConstantLR(opt), lrs.PolynomialLR(opt)]  # fmt: skip
+    schedulers = [
+        lrs.StepLR(opt, 1),
+        lrs.MultiStepLR(opt, [1]),
+        lrs.ExponentialLR(opt, 0.9),
+        lrs.CosineAnnealingLR(opt, 2),
+        lrs.ReduceLROnPlateau(opt),
+        lrs.OneCycleLR(opt, 1, 4),
+        lrs.CyclicLR(opt, 0.01, 0.1),
+        lrs.CosineAnnealingWarmRestarts(opt, 2),
+        lrs.LinearLR(opt),
+        lrs.ConstantLR(opt),
+        lrs.PolynomialLR(opt),
+    ]
     for scheduler in schedulers:
         state[type(scheduler).__name__] = scheduler.state_dict()
     state["scaler"] = torch.amp.GradScaler("cpu").state_dict()
     state["optimizer"] = opt
     state["classes"] = [
-        *(c for c in vars(optim).values() if isinstance(c, type) and issubclass(c, optim.Optimizer)),
+        *(
+            c
+            for c in vars(optim).values()
+            if isinstance(c, type) and issubclass(c, optim.Optimizer)
+        ),
         *(c for c in vars(lrs).values() if isinstance(c, type) and issubclass(c, lrs.LRScheduler)),
         lrs.ReduceLROnPlateau,
         torch.amp.GradScaler,
@@ -479,67 +592,141 @@ def _torch_training() -> Any:
 def _numpy_objects() -> Any:
     import numpy as np
 
-    dtypes = ["f2", "f4", "f8", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "?", "c8", "c16",
-              "U3", "S3", "V4", "O", "M8[s]", "m8[s]", [("a", "f4"), ("b", "i4")]]  # fmt: skip
+    dtypes = [
+        "f2",
+        "f4",
+        "f8",
+        "i1",
+        "i2",
+        "i4",
+        "i8",
+        "u1",
+        "u2",
+        "u4",
+        "u8",
+        "?",
+        "c8",
+        "c16",
+        "U3",
+        "S3",
+        "V4",
+        "O",
+        "M8[s]",
+        "m8[s]",
+        [("a", "f4"), ("b", "i4")],
+    ]
     arrays = [np.zeros(2, dtype=d) for d in dtypes]
     scalars = [np.float32(1), np.int64(1), np.bool_(True), np.str_("x"), np.datetime64(1, "s")]
     generators = [np.random.default_rng(0)] + [
         np.random.Generator(g(0)) for g in (np.random.MT19937, np.random.Philox, np.random.SFC64)
     ]
     return {
-        "arrays": arrays, "scalars": scalars, "masked": np.ma.array([1, 2], mask=[0, 1]),
-        "fortran": np.asfortranarray(np.zeros((2, 2))), "rng": generators,
-        "legacy_rng": np.random.RandomState(0), "seed_sequence": np.random.SeedSequence(0),
+        "arrays": arrays,
+        "scalars": scalars,
+        "masked": np.ma.array([1, 2], mask=[0, 1]),
+        "fortran": np.asfortranarray(np.zeros((2, 2))),
+        "rng": generators,
+        "legacy_rng": np.random.RandomState(0),
+        "seed_sequence": np.random.SeedSequence(0),
         "dtype_classes": sorted({type(np.dtype(d)) for d in dtypes[:-1]}, key=str),
         "bit_generators": [np.random.PCG64(0), np.random.PCG64DXSM(0)],
-    }  # fmt: skip
+    }
 
 
 def _sklearn_estimators() -> Any:
     import numpy as np
-    from sklearn import (cluster, compose, decomposition, discriminant_analysis, ensemble,
-                         feature_extraction, impute, linear_model, multiclass, naive_bayes,
-                         neighbors, neural_network, pipeline, preprocessing, svm, tree)  # fmt: skip
+    from sklearn import (
+        cluster,
+        compose,
+        decomposition,
+        discriminant_analysis,
+        ensemble,
+        feature_extraction,
+        impute,
+        linear_model,
+        multiclass,
+        naive_bayes,
+        neighbors,
+        neural_network,
+        pipeline,
+        preprocessing,
+        svm,
+        tree,
+    )
 
     rng = np.random.default_rng(0)
     x, y, yr = rng.normal(size=(24, 3)), np.arange(24) % 2, rng.normal(size=24)
-    classifiers = [linear_model.LogisticRegression(), linear_model.SGDClassifier(),
-                   linear_model.RidgeClassifier(), tree.DecisionTreeClassifier(),
-                   ensemble.RandomForestClassifier(3), ensemble.ExtraTreesClassifier(3),
-                   ensemble.GradientBoostingClassifier(n_estimators=3),
-                   ensemble.HistGradientBoostingClassifier(max_iter=3),
-                   ensemble.AdaBoostClassifier(n_estimators=3), svm.SVC(), svm.LinearSVC(),
-                   neighbors.KNeighborsClassifier(3), naive_bayes.GaussianNB(),
-                   neural_network.MLPClassifier((3,), max_iter=5),
-                   neighbors.KNeighborsClassifier(3, algorithm="ball_tree"),
-                   naive_bayes.BernoulliNB(), ensemble.BaggingClassifier(n_estimators=2),
-                   ensemble.VotingClassifier([("lr", linear_model.LogisticRegression())]),
-                   discriminant_analysis.LinearDiscriminantAnalysis(),
-                   multiclass.OneVsRestClassifier(linear_model.LogisticRegression())]  # fmt: skip
-    regressors = [linear_model.LinearRegression(), linear_model.Ridge(), linear_model.Lasso(),
-                  linear_model.ElasticNet(), tree.DecisionTreeRegressor(),
-                  ensemble.RandomForestRegressor(3), ensemble.GradientBoostingRegressor(n_estimators=3),
-                  ensemble.HistGradientBoostingRegressor(max_iter=3), svm.SVR(),
-                  ensemble.ExtraTreesRegressor(3), neighbors.KNeighborsRegressor(3),
-                  linear_model.BayesianRidge(), linear_model.HuberRegressor()]  # fmt: skip
-    transformers = [preprocessing.StandardScaler(), preprocessing.MinMaxScaler(),
-                    preprocessing.RobustScaler(), preprocessing.OneHotEncoder(),
-                    preprocessing.PolynomialFeatures(), decomposition.PCA(2),
-                    decomposition.TruncatedSVD(2), impute.SimpleImputer(), cluster.KMeans(2, n_init=1),
-                    cluster.DBSCAN(), cluster.MiniBatchKMeans(2, n_init=1),
-                    ensemble.IsolationForest(n_estimators=2), neighbors.NearestNeighbors(),
-                    preprocessing.Normalizer(), preprocessing.MaxAbsScaler(),
-                    impute.KNNImputer()]  # fmt: skip
+    classifiers = [
+        linear_model.LogisticRegression(),
+        linear_model.SGDClassifier(),
+        linear_model.RidgeClassifier(),
+        tree.DecisionTreeClassifier(),
+        ensemble.RandomForestClassifier(3),
+        ensemble.ExtraTreesClassifier(3),
+        ensemble.GradientBoostingClassifier(n_estimators=3),
+        ensemble.HistGradientBoostingClassifier(max_iter=3),
+        ensemble.AdaBoostClassifier(n_estimators=3),
+        svm.SVC(),
+        svm.LinearSVC(),
+        neighbors.KNeighborsClassifier(3),
+        naive_bayes.GaussianNB(),
+        neural_network.MLPClassifier((3,), max_iter=5),
+        neighbors.KNeighborsClassifier(3, algorithm="ball_tree"),
+        naive_bayes.BernoulliNB(),
+        ensemble.BaggingClassifier(n_estimators=2),
+        ensemble.VotingClassifier([("lr", linear_model.LogisticRegression())]),
+        discriminant_analysis.LinearDiscriminantAnalysis(),
+        multiclass.OneVsRestClassifier(linear_model.LogisticRegression()),
+    ]
+    regressors = [
+        linear_model.LinearRegression(),
+        linear_model.Ridge(),
+        linear_model.Lasso(),
+        linear_model.ElasticNet(),
+        tree.DecisionTreeRegressor(),
+        ensemble.RandomForestRegressor(3),
+        ensemble.GradientBoostingRegressor(n_estimators=3),
+        ensemble.HistGradientBoostingRegressor(max_iter=3),
+        svm.SVR(),
+        ensemble.ExtraTreesRegressor(3),
+        neighbors.KNeighborsRegressor(3),
+        linear_model.BayesianRidge(),
+        linear_model.HuberRegressor(),
+    ]
+    transformers = [
+        preprocessing.StandardScaler(),
+        preprocessing.MinMaxScaler(),
+        preprocessing.RobustScaler(),
+        preprocessing.OneHotEncoder(),
+        preprocessing.PolynomialFeatures(),
+        decomposition.PCA(2),
+        decomposition.TruncatedSVD(2),
+        impute.SimpleImputer(),
+        cluster.KMeans(2, n_init=1),
+        cluster.DBSCAN(),
+        cluster.MiniBatchKMeans(2, n_init=1),
+        ensemble.IsolationForest(n_estimators=2),
+        neighbors.NearestNeighbors(),
+        preprocessing.Normalizer(),
+        preprocessing.MaxAbsScaler(),
+        impute.KNNImputer(),
+    ]
     fitted: list[Any] = [e.fit(x, y) for e in classifiers]
     fitted += [e.fit(x, yr) for e in regressors] + [e.fit(x) for e in transformers]
     fitted.append(preprocessing.LabelEncoder().fit(["a", "b"]))
     text = ["ab cd", "cd ef", "ef ab"]
-    fitted += [feature_extraction.text.TfidfVectorizer().fit(text),
-               feature_extraction.text.CountVectorizer().fit(text),
-               feature_extraction.DictVectorizer().fit([{"a": 1}]),
-               naive_bayes.MultinomialNB().fit(np.abs(x), y)]  # fmt: skip
-    column = compose.ColumnTransformer([("num", preprocessing.StandardScaler(), [0, 1])])
-    fitted.append(pipeline.Pipeline([("cols", column), ("clf", linear_model.LogisticRegression())]).fit(x, y))
+    fitted += [
+        feature_extraction.text.TfidfVectorizer().fit(text),
+        feature_extraction.text.CountVectorizer().fit(text),
+        feature_extraction.DictVectorizer().fit([{"a": 1}]),
+        naive_bayes.MultinomialNB().fit(np.abs(x), y),
+    ]
+    column = compose.ColumnTransformer(
+        [("num", preprocessing.StandardScaler(), [0, 1])], remainder="passthrough"
+    )
+    fitted.append(
+        pipeline.Pipeline([("cols", column), ("clf", linear_model.LogisticRegression())]).fit(x, y)
+    )
     fitted.append(pipeline.make_union(decomposition.PCA(1), preprocessing.StandardScaler()).fit(x))
     return fitted
 
@@ -548,8 +735,18 @@ def _scipy_sparse() -> Any:
     from scipy import sparse
 
     eye = sparse.eye(2)
-    return [eye.tocsr(), eye.tocsc(), eye.tocoo(), sparse.csr_array(eye), sparse.csc_array(eye),
-            sparse.coo_array(eye), eye.tolil(), eye.todok(), eye.tobsr(), eye.todia()]  # fmt: skip
+    return [
+        eye.tocsr(),
+        eye.tocsc(),
+        eye.tocoo(),
+        sparse.csr_array(eye),
+        sparse.csc_array(eye),
+        sparse.coo_array(eye),
+        eye.tolil(),
+        eye.todok(),
+        eye.tobsr(),
+        eye.todia(),
+    ]
 
 
 def _stdlib_data() -> Any:
@@ -563,13 +760,31 @@ def _stdlib_data() -> Any:
     import uuid
 
     return [
-        argparse.Namespace(lr=0.1), collections.OrderedDict(a=1), collections.defaultdict(list),
-        collections.defaultdict(dict), collections.Counter("ab"), collections.deque([1]),
-        {1, 2}, frozenset({1}), slice(1, 2), range(3), 1j, bytearray(b"x"), b"bytes",
-        datetime.datetime(2020, 1, 1), datetime.date(2020, 1, 1), datetime.time(1),
-        datetime.timedelta(1), datetime.timezone.utc, decimal.Decimal("1.5"),
-        fractions.Fraction(1, 3), uuid.UUID(int=1), pathlib.PurePosixPath("/a"),
-        pathlib.PureWindowsPath("c:/a"), pathlib.PosixPath("/a"), types.SimpleNamespace(a=1),
+        argparse.Namespace(lr=0.1),
+        collections.OrderedDict(a=1),
+        collections.defaultdict(list),
+        collections.defaultdict(dict),
+        collections.Counter("ab"),
+        collections.deque([1]),
+        {1, 2},
+        frozenset({1}),
+        slice(1, 2),
+        range(3),
+        1j,
+        bytearray(b"x"),
+        b"bytes",
+        datetime.datetime(2020, 1, 1),
+        datetime.date(2020, 1, 1),
+        datetime.time(1),
+        datetime.timedelta(1),
+        datetime.UTC,
+        decimal.Decimal("1.5"),
+        fractions.Fraction(1, 3),
+        uuid.UUID(int=1),
+        pathlib.PurePosixPath("/a"),
+        pathlib.PureWindowsPath("c:/a"),
+        pathlib.PosixPath("/a"),
+        types.SimpleNamespace(a=1),
     ]
 
 

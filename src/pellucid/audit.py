@@ -62,7 +62,44 @@ SCANNER_FAILED = Rule(
     remediation="Treat the file as unreviewed and report the input to the pellucid maintainers.",
     confidence=Confidence.LOW,
 )
-PIPELINE_RULES: tuple[Rule, ...] = (LINK_LEAVES_TREE, SCANNER_FAILED)
+NAME_CONTENT_MISMATCH = Rule(
+    id="PCL-DSC-003",
+    title="File content does not match its extension",
+    severity=Severity.MEDIUM,
+    cwe=646,
+    description=(
+        "A file carries the extension of a format people treat as safe (.safetensors, .gguf, "
+        ".onnx, .npy, .json) but holds something else, such as a pickle or a zip archive. "
+        "Loaders that sniff content, torch.load among them, unpickle it anyway, and reviewers "
+        "and hubs that trust the name never look. pellucid scans the content as what it is."
+    ),
+    remediation="Rename the file after its real format, or obtain the weights in the named format.",
+    references=("https://github.com/civitai/model-scanner/issues/6",
+                "https://nvd.nist.gov/vuln/detail/CVE-2025-10155"),
+)
+PIPELINE_RULES: tuple[Rule, ...] = (LINK_LEAVES_TREE, SCANNER_FAILED, NAME_CONTENT_MISMATCH)
+
+_UNCHECKED = frozenset({FileKind.LFS_POINTER, FileKind.EMPTY})
+_NAMED_KINDS: dict[str, frozenset[FileKind]] = {
+    ".safetensors": frozenset({FileKind.SAFETENSORS}),
+    ".gguf": frozenset({FileKind.GGUF}),
+    ".onnx": frozenset({FileKind.ONNX}),
+    ".npy": frozenset({FileKind.NUMPY}),
+    ".json": frozenset({FileKind.JSON}),
+    ".h5": frozenset({FileKind.HDF5}),
+    ".hdf5": frozenset({FileKind.HDF5}),
+    ".keras": frozenset({FileKind.ZIP}),
+    ".npz": frozenset({FileKind.ZIP}),
+}
+
+
+def name_content_mismatch(name: str, kind: FileKind) -> str | None:
+    """Why ``name``'s extension lies about content identified as ``kind``, or None."""
+    suffix = Path(name).suffix.lower()
+    expected = _NAMED_KINDS.get(suffix)
+    if expected is None or kind in expected or kind in _UNCHECKED:
+        return None
+    return f"named {suffix} but the content is {kind.value}"
 
 _SKIP_REASONS: dict[FileKind, str] = {
     FileKind.EMPTY: "empty file",
@@ -162,6 +199,10 @@ class _Walker:
         artifact = Artifact(item.display, identify(source, item.real.name), source.size)
         ctx = ScanContext(self.options.policy, self.options.budget, item.root, item.real)
         first_finding, first_coverage = len(self.findings), len(self.coverage)
+        mismatch = name_content_mismatch(item.display, artifact.kind)
+        if mismatch is not None:
+            evidence = artifact.evidence(offset=0, snippet=source.head(16).hex(" "))
+            self.findings.append(NAME_CONTENT_MISMATCH.finding(evidence, mismatch))
         self._scan(artifact, source, ctx, note="")
         digest = None
         needs_digest = self.options.hash_files or (

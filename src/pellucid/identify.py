@@ -87,7 +87,8 @@ def _is_safetensors(source: ByteSource, head: bytes) -> bool:
     if len(head) < 9:
         return False
     length = int.from_bytes(head[:8], "little")
-    return 2 <= length <= source.size - 8 and head[8:9] == b"{"
+    # the Rust loader accepts leading whitespace before the JSON object
+    return 2 <= length <= source.size - 8 and source.read(8, min(length, 64)).lstrip()[:1] == b"{"
 
 
 def _is_pickle(source: ByteSource, head: bytes) -> bool:
@@ -120,26 +121,40 @@ _IDENT = re.compile(r"[A-Za-z_][\w.]*")
 
 
 def _has_trailing_zip(source: ByteSource) -> bool:
-    tail = source.view(max(0, source.size - 65_557))
-    return bytes(tail).rfind(_EOCD) != -1 and source.head(2) != b"PK"
+    """A zip after other bytes: an end record whose central directory is really there."""
+    from pellucid.formats.zip import end_records
+
+    if source.head(2) == b"PK" or _EOCD not in source.read(max(0, source.size - 65_557)):
+        return False
+    return bool(end_records(source.view()))
 
 
 def _protobuf_kind(source: ByteSource) -> FileKind | None:
-    if source.size > _PROTOBUF_SNIFF_LIMIT or source.head(1)[0] not in (0x08, 0x0A, 0x12):
+    """ONNX and TensorFlow protobufs have no magic: walk the top-level fields.
+
+    Protobuf parsers skip unknown fields and accept any field order, so neither may decide
+    against a kind; the known fields must carry their wire types and the marker fields exist.
+    """
+    if source.size > _PROTOBUF_SNIFF_LIMIT or source.head(1)[0] & 7 not in (VARINT, LEN):
         return None
     signature = top_level_signature(source.view())
     if not signature:
         return None
-    if _matches(signature, _ONNX_FIELDS) and (7 in signature or 8 in signature):
+    if _typed(signature, _ONNX_FIELDS) and (7 in signature or 8 in signature):
         return FileKind.ONNX
-    if _matches(signature, _SAVED_MODEL_FIELDS) and 2 in signature:
+    if _exactly(signature, _SAVED_MODEL_FIELDS) and 2 in signature:
         return FileKind.SAVED_MODEL
-    if _matches(signature, _GRAPH_DEF_FIELDS) and 1 in signature:
+    if _exactly(signature, _GRAPH_DEF_FIELDS) and 1 in signature:
         return FileKind.TF_GRAPH
     return None
 
 
-def _matches(signature: dict[int, int], known: dict[int, int]) -> bool:
+def _typed(signature: dict[int, int], known: dict[int, int]) -> bool:
+    """Every known field present has its wire type; unknown fields are allowed."""
+    return all(signature[number] == wire for number, wire in known.items() if number in signature)
+
+
+def _exactly(signature: dict[int, int], known: dict[int, int]) -> bool:
     return all(known.get(number) == wire for number, wire in signature.items())
 
 

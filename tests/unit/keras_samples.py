@@ -15,10 +15,10 @@ from typing import Any
 
 os.environ["KERAS_BACKEND"] = "torch"  # before keras is imported anywhere
 
-import keras  # noqa: E402
+import keras
 
-from pellucid.model import Artifact, FileKind  # noqa: E402
-from pellucid.scanners.base import ScanContext  # noqa: E402
+from pellucid.model import Artifact, FileKind
+from pellucid.scanners.base import ScanContext
 
 CTX = ScanContext()
 

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-from canary import Canary, fires_in_subprocess
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from keras_samples import (
@@ -22,6 +21,7 @@ from keras_samples import (
     with_layer,
 )
 
+from canary import Canary, fires_in_subprocess
 from pellucid.budget import Budget
 from pellucid.formats.keras_config import analyze_config_text
 from pellucid.formats.marshal_strings import summarize_code
@@ -55,7 +55,8 @@ def test_real_keras3_config_is_clean(config_text: str) -> None:
     result = scan(config_text)
     assert result.findings == ()
     assert result.incomplete == ()
-    assert result.notes and "Keras config" in result.notes[0]
+    assert result.notes
+    assert "Keras config" in result.notes[0]
 
 
 def test_non_keras_json_is_passed_over() -> None:
@@ -98,47 +99,95 @@ def test_function_reference_outside_keras_cve_2025_1550(config_text: str) -> Non
         "config": {
             "name": "dense_evil",
             "units": 1,
-            "activation": {"module": "os", "class_name": "function", "config": "system",
-                           "registered_name": None},
+            "activation": {
+                "module": "os",
+                "class_name": "function",
+                "config": "system",
+                "registered_name": None,
+            },
         },
     }
     result = scan(with_layer(config_text, layer))
     assert rule_ids(result) == ["PCL-KRS-003"]
+    assert result.findings[0].severity.label == "critical"
     snippet = result.findings[0].evidence.snippet
     assert snippet == "$.config.layers[1].config.activation in layer 'dense_evil': os.system"
 
 
+def test_function_reference_severity_depends_on_module(config_text: str) -> None:
+    def ref(module: str, name: str) -> dict[str, object]:
+        return {
+            "module": "keras.layers",
+            "class_name": "Dense",
+            "config": {
+                "name": name,
+                "activation": {"module": module, "class_name": "function", "config": name},
+            },
+        }
+
+    custom = scan(with_layer(config_text, ref("acme.losses", "smooth")))
+    builtin = scan(with_layer(config_text, ref("builtins", "eval")))
+    keras_fn = scan(with_layer(config_text, ref("builtins", "relu")))
+    assert [(f.rule_id, f.severity.label) for f in custom.findings] == [("PCL-KRS-003", "high")]
+    assert [(f.rule_id, f.severity.label) for f in builtin.findings] == [
+        ("PCL-KRS-003", "critical")
+    ]
+    assert keras_fn.findings == ()
+
+
 def test_class_from_foreign_module(config_text: str) -> None:
-    layer = {"module": "subprocess", "class_name": "Popen", "config": {"name": "p"},
-             "registered_name": None}
+    layer = {
+        "module": "subprocess",
+        "class_name": "Popen",
+        "config": {"name": "p"},
+        "registered_name": None,
+    }
     result = scan(with_layer(config_text, layer))
     assert rule_ids(result) == ["PCL-KRS-004"]
     assert result.findings[0].evidence.snippet.endswith(": subprocess.Popen")
 
 
 def test_custom_registered_object_is_low(config_text: str) -> None:
-    layer = {"module": "keras.layers", "class_name": "MyLayer", "config": {"name": "mine"},
-             "registered_name": "acme>MyLayer"}
+    layer = {
+        "module": "keras.layers",
+        "class_name": "MyLayer",
+        "config": {"name": "mine"},
+        "registered_name": "acme>MyLayer",
+    }
     result = scan(with_layer(config_text, layer))
     assert rule_ids(result) == ["PCL-KRS-005"]
     assert result.findings[0].severity.label == "low"
 
 
 def test_get_file_gadget_cve_2025_8747(config_text: str) -> None:
-    ref = {"module": "keras.utils", "class_name": "function", "config": "get_file",
-           "registered_name": None}
-    layer = {"module": "keras.layers", "class_name": "Dense",
-             "config": {"name": "dl", "units": 1, "activation": ref}}
+    ref = {
+        "module": "keras.utils",
+        "class_name": "function",
+        "config": "get_file",
+        "registered_name": None,
+    }
+    layer = {
+        "module": "keras.layers",
+        "class_name": "Dense",
+        "config": {"name": "dl", "units": 1, "activation": ref},
+    }
     result = scan(with_layer(config_text, layer))
     assert rule_ids(result) == ["PCL-KRS-006"]
     assert result.findings[0].evidence.snippet.endswith(": get_file")
 
 
 def test_enable_unsafe_deserialization_cve_2025_9906(config_text: str) -> None:
-    ref = {"module": "keras.config", "class_name": "function",
-           "config": "enable_unsafe_deserialization", "registered_name": None}
-    layer = {"module": "keras.layers", "class_name": "Dense",
-             "config": {"name": "u", "units": 1, "activation": ref}}
+    ref = {
+        "module": "keras.config",
+        "class_name": "function",
+        "config": "enable_unsafe_deserialization",
+        "registered_name": None,
+    }
+    layer = {
+        "module": "keras.layers",
+        "class_name": "Dense",
+        "config": {"name": "u", "units": 1, "activation": ref},
+    }
     result = scan(with_layer(config_text, layer))
     assert rule_ids(result) == ["PCL-KRS-007"]
     assert result.findings[0].severity.label == "critical"
@@ -146,9 +195,12 @@ def test_enable_unsafe_deserialization_cve_2025_9906(config_text: str) -> None:
 
 def test_torch_module_wrapper_cve_2025_49655(config_text: str) -> None:
     payload = b"PK\x03\x04 pretend torch.save archive"
-    layer = {"module": "keras.src.utils.torch_utils", "class_name": "TorchModuleWrapper",
-             "config": {"name": "tw", "module": base64.b64encode(payload).decode()},
-             "registered_name": "TorchModuleWrapper"}
+    layer = {
+        "module": "keras.src.utils.torch_utils",
+        "class_name": "TorchModuleWrapper",
+        "config": {"name": "tw", "module": base64.b64encode(payload).decode()},
+        "registered_name": "TorchModuleWrapper",
+    }
     result = scan(with_layer(config_text, layer))
     assert rule_ids(result) == ["PCL-KRS-009"]
     assert len(result.members) == 1
@@ -157,8 +209,11 @@ def test_torch_module_wrapper_cve_2025_49655(config_text: str) -> None:
 
 
 def test_tfsm_layer_cve_2026_1462(config_text: str) -> None:
-    layer = {"module": "keras.layers", "class_name": "TFSMLayer",
-             "config": {"name": "ext", "filepath": "/tmp/attacker_savedmodel"}}
+    layer = {
+        "module": "keras.layers",
+        "class_name": "TFSMLayer",
+        "config": {"name": "ext", "filepath": "/tmp/attacker_savedmodel"},
+    }
     result = scan(with_layer(config_text, layer))
     assert rule_ids(result) == ["PCL-KRS-010"]
     assert "/tmp/attacker_savedmodel" in result.findings[0].evidence.snippet
@@ -203,13 +258,32 @@ def test_lambda_sample_really_runs_in_keras(config_text: str, tmp_path: Path) ->
 
 
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=20)
     | st.sampled_from(["function", "__lambda__", "Lambda", "os", "get_file", "keras.layers"]),
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(
-        st.sampled_from(["class_name", "config", "module", "registered_name", "name", "code",
-                         "function", "function_type", "value"]) | st.text(max_size=8),
-        children, max_size=6),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "class_name",
+                    "config",
+                    "module",
+                    "registered_name",
+                    "name",
+                    "code",
+                    "function",
+                    "function_type",
+                    "value",
+                ]
+            )
+            | st.text(max_size=8),
+            children,
+            max_size=6,
+        )
+    ),
     max_leaves=40,
 )
 

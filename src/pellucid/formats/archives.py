@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pellucid.formats.compression import ViewFile
+from pellucid.formats.zip import unsafe_path
 
 if TYPE_CHECKING:
     import py7zr
@@ -175,12 +176,12 @@ class SevenZipContents:
     bomb: bool = False
 
 
-def read_7z(view: memoryview, *, max_members: int, member_limit: int, total_limit: int,
-            skip: frozenset[str] = frozenset()) -> SevenZipContents:
-    """List and decompress a 7z archive; ``skip`` names entries not to extract."""
+def read_7z(view: memoryview, *, max_members: int, member_limit: int,
+            total_limit: int) -> SevenZipContents:
+    """List and decompress a 7z archive; entries with unsafe names are listed, not read."""
     contents = SevenZipContents()
     try:
-        import py7zr  # noqa: PLC0415 - optional dependency, imported when needed
+        import py7zr
     except ImportError:
         contents.problems.append("py7zr not installed (pip install pellucid[formats])")
         return contents
@@ -198,19 +199,18 @@ def read_7z(view: memoryview, *, max_members: int, member_limit: int, total_limi
             if contents.encrypted:
                 contents.problems.append("encrypted: entries cannot be read without the password")
                 return contents
-            _extract(archive, contents, member_limit, skip)
-    except Exception as exc:  # noqa: BLE001 - py7zr raises many types on hostile input
+            _extract(archive, contents, member_limit)
+    except Exception as exc:
         bomb = type(exc).__name__ in ("DecompressionBombError", "_MemberTooLarge")
         contents.bomb = contents.bomb or bomb
         contents.problems.append(f"7z: {type(exc).__name__}: {exc}")
     return contents
 
 
-def _extract(archive: py7zr.SevenZipFile, contents: SevenZipContents, limit: int,
-             skip: frozenset[str]) -> None:
-    from py7zr.io import Py7zIO, WriterFactory  # noqa: PLC0415 - optional dependency
+def _extract(archive: py7zr.SevenZipFile, contents: SevenZipContents, limit: int) -> None:
+    from py7zr.io import Py7zIO, WriterFactory
 
-    class _MemberTooLarge(Exception):  # noqa: N818 - named for the report
+    class _MemberTooLarge(Exception):
         pass
 
     class _Capped(Py7zIO):
@@ -244,7 +244,10 @@ def _extract(archive: py7zr.SevenZipFile, contents: SevenZipContents, limit: int
 
     targets = []
     for entry in contents.entries:
-        if entry.is_dir or entry.is_link or entry.name in skip:
+        if entry.is_dir or entry.is_link:
+            continue
+        if unsafe_path(entry.name):  # py7zr refuses the whole extraction for one such name
+            contents.problems.append(f"{entry.name}: unsafe path, not extracted")
             continue
         if entry.size > limit:
             contents.problems.append(f"{entry.name}: declares {entry.size} bytes (budget)")

@@ -63,7 +63,7 @@ class _Zstd:
     _PIECE = 1024  # one piece expands to at most a few tens of MiB (RLE blocks)
 
     def __init__(self) -> None:
-        import zstandard  # noqa: PLC0415 - optional dependency, imported when needed
+        import zstandard
 
         self._d = zstandard.ZstdDecompressor().decompressobj()
         self._buffer = b""
@@ -93,7 +93,7 @@ class _Zstd:
 
 
 def _lz4() -> Decoder:
-    import lz4.frame  # noqa: PLC0415 - optional dependency, imported when needed
+    import lz4.frame
 
     decoder: Decoder = lz4.frame.LZ4FrameDecompressor()
     return decoder
@@ -169,7 +169,7 @@ def inflate(view: memoryview, codec: Codec, limit: int, budget: Budget) -> Infla
                 return Inflated(out, pos, streams, "the decoder stopped making progress")
     except (OSError, ValueError, EOFError, MemoryError, lzma.LZMAError, zlib.error) as exc:
         return Inflated(out, pos, streams, f"cannot decompress: {exc}")
-    except Exception as exc:  # noqa: BLE001 - zstandard/lz4 raise their own error types
+    except Exception as exc:
         return Inflated(out, pos, streams, f"cannot decompress: {type(exc).__name__}: {exc}")
 
 

@@ -13,6 +13,7 @@ import struct
 from dataclasses import dataclass, field
 
 from pellucid.formats.gguf_types import (
+    GGML_MAX_DIMS,
     MIN_KV_BYTES,
     MIN_TENSOR_BYTES,
     SCALAR_FORMATS,
@@ -51,6 +52,7 @@ class KeyValue:
 @dataclass(frozen=True, slots=True)
 class TensorInfo:
     name: str
+    name_bytes: int
     dims: tuple[int, ...]
     ggml_type: int
     offset: int  # relative to the data section
@@ -96,11 +98,17 @@ class _Cursor:
         self.order = order
         self.wide = True  # GGUF v1 used 32-bit counts and lengths
 
-    def need(self, count: int, what: str, kind: str = "truncated") -> None:
-        """Fail unless ``count`` more bytes exist (and are within the header budget)."""
-        if count > self.size - self.pos:
-            raise _Stop(GgufProblem(kind, self.pos, what, f"{what} needs {count} bytes at "
-                                    f"offset {self.pos}; the file has {self.size - self.pos} left"))
+    def need(self, count: int, what: str, declared: bool = False) -> None:
+        """Fail unless ``count`` more bytes exist (and are within the header budget).
+
+        ``declared``: ``count`` comes from a count or length field. A value no real file could
+        need is reported as such; a moderate one as a file cut short (an interrupted download).
+        """
+        left = self.size - self.pos
+        if count > left:
+            absurd = declared and (count >= 1 << 32 or count > 16 * max(self.size, 1 << 20))
+            detail = f"{what} needs {count} bytes at offset {self.pos}; {left} remain"
+            raise _Stop(GgufProblem("too-large" if absurd else "truncated", self.pos, what, detail))
         if count > self.limit - self.pos:
             raise _Stop(None, f"GGUF header larger than the {self.limit}-byte budget")
 
@@ -119,15 +127,13 @@ class _Cursor:
 
     def string(self, what: str, keep: int = 0) -> tuple[int, int, str | None]:
         """(offset of the bytes, length, text if length <= keep); checks the length first."""
-        start = self.pos
         length = self.count(what)
-        self.need(length, f"{what} of {length} bytes", kind="length-too-large")
+        self.need(length, f"{what} of {length} bytes", declared=True)
         at = self.pos
         self.pos += length
         text = None
         if length <= keep:
             text = bytes(self.view[at : at + length]).decode("utf-8", "replace")
-        del start
         return at, length, text
 
 
@@ -159,8 +165,14 @@ def _read(cursor: _Cursor, header: GgufHeader, keep_text: int) -> None:
     cursor.pos = 4
     header.version = cursor.u32("version")
     if not 1 <= header.version <= 3:
-        raise _Stop(GgufProblem("bad-version", 4, f"version {header.version}",
-                                f"GGUF version {header.version} is not 1, 2 or 3"))
+        raise _Stop(
+            GgufProblem(
+                "bad-version",
+                4,
+                f"version {header.version}",
+                f"GGUF version {header.version} is not 1, 2 or 3",
+            )
+        )
     cursor.wide = header.version >= 2
     header.tensor_count = cursor.count("tensor count")
     header.kv_count = cursor.count("metadata count")
@@ -176,10 +188,7 @@ def _read(cursor: _Cursor, header: GgufHeader, keep_text: int) -> None:
 
 
 def _check_count(cursor: _Cursor, count: int, min_bytes: int, what: str) -> None:
-    if count * min_bytes > cursor.size - cursor.pos:
-        raise _Stop(GgufProblem("count-too-large", cursor.pos - 8, f"{count} {what}",
-                                f"{count} {what} need at least {count * min_bytes} bytes; the "
-                                f"file has {cursor.size - cursor.pos} left"))
+    cursor.need(count * min_bytes, f"{count} {what}", declared=True)
 
 
 def _read_kv(cursor: _Cursor, keep_text: int, elements: list[int]) -> KeyValue:
@@ -202,8 +211,12 @@ def _read_kv(cursor: _Cursor, keep_text: int, elements: list[int]) -> KeyValue:
 
 
 def _bad_type(offset: int, key: str, raw: int) -> GgufProblem:
-    return GgufProblem("bad-value-type", offset, f"{key}: type {raw}",
-                       f"metadata {key!r} has value type {raw}, which GGUF does not define")
+    return GgufProblem(
+        "bad-value-type",
+        offset,
+        f"{key}: type {raw}",
+        f"metadata {key!r} has value type {raw}, which GGUF does not define",
+    )
 
 
 def _skip_array(cursor: _Cursor, key: str, depth: int, elements: list[int]) -> int:
@@ -215,16 +228,21 @@ def _skip_array(cursor: _Cursor, key: str, depth: int, elements: list[int]) -> i
     etype = ValueType(raw_type)
     count = cursor.count(f"element count of {key!r}")
     if etype is ValueType.ARRAY and depth >= MAX_ARRAY_DEPTH:
-        raise _Stop(GgufProblem("bad-value-type", type_offset, key,
-                                f"arrays nested deeper than {MAX_ARRAY_DEPTH} in {key!r}"))
+        raise _Stop(
+            GgufProblem(
+                "bad-value-type",
+                type_offset,
+                key,
+                f"arrays nested deeper than {MAX_ARRAY_DEPTH} in {key!r}",
+            )
+        )
     if etype in SCALAR_FORMATS:
         size = struct.calcsize(SCALAR_FORMATS[etype])
-        cursor.need(count * size, f"{count} x {size}-byte elements of {key!r}",
-                    kind="count-too-large")
+        cursor.need(count * size, f"{count} x {size}-byte elements of {key!r}", declared=True)
         cursor.pos += count * size
         return count
     minimum = 8 if cursor.wide else 4
-    cursor.need(count * minimum, f"{count} elements of {key!r}", kind="count-too-large")
+    cursor.need(count * minimum, f"{count} elements of {key!r}", declared=True)
     elements[0] -= count
     if elements[0] < 0:
         raise _Stop(None, f"more than {MAX_ARRAY_ELEMENTS} array elements to walk")
@@ -238,12 +256,19 @@ def _skip_array(cursor: _Cursor, key: str, depth: int, elements: list[int]) -> i
 
 def _read_tensor(cursor: _Cursor) -> TensorInfo:
     start = cursor.pos
-    _, _, name = cursor.string("tensor name", keep=1 << 16)
+    _, name_bytes, name = cursor.string("tensor name", keep=1 << 16)
     name = name if name is not None else "<unreadable name>"
     n_dims = cursor.u32(f"dimension count of {name!r}")
-    width = 8 if cursor.wide else 4
-    cursor.need(n_dims * width, f"{n_dims} dimensions of {name!r}", kind="count-too-large")
+    if n_dims > GGML_MAX_DIMS:  # ggml stops here; older ggml wrote past ne[4]
+        raise _Stop(
+            GgufProblem(
+                "too-many-dims",
+                cursor.pos - 4,
+                f"{name}: n_dims={n_dims}",
+                f"tensor {name!r} has {n_dims} dimensions; ggml allows {GGML_MAX_DIMS}",
+            )
+        )
     dims = tuple(cursor.count(f"dimension of {name!r}") for _ in range(n_dims))
     ggml_type = cursor.u32(f"type of {name!r}")
     offset = int(cursor.scalar("Q", f"data offset of {name!r}"))
-    return TensorInfo(name, dims, ggml_type, offset, start)
+    return TensorInfo(name, name_bytes, dims, ggml_type, offset, start)

@@ -48,7 +48,7 @@ class GgmlType:
     name: str
     block: int
     size: int
-    removed: bool = False  # once valid, now rejected by ggml
+    removed: bool = False  # once valid, now rejected by ggml; sizes unknown (0)
 
 
 def _t(name: str, block: int, size: int, removed: bool = False) -> GgmlType:
@@ -56,10 +56,11 @@ def _t(name: str, block: int, size: int, removed: bool = False) -> GgmlType:
 
 
 # Ids 4/5 (Q4_2, Q4_3) and 31-33, 36-38 (repacked ARM layouts) were removed from ggml; files
-# using them no longer load. Sizes are those of sizeof(block_*) in ggml-common.h.
+# using them no longer load, and their sizes are not checked (block 0). Other sizes are
+# sizeof(block_*) in ggml-common.h.
 GGML_TYPES: dict[int, GgmlType] = {
     0: _t("F32", 1, 4), 1: _t("F16", 1, 2), 2: _t("Q4_0", 32, 18), 3: _t("Q4_1", 32, 20),
-    4: _t("Q4_2", 32, 18, True), 5: _t("Q4_3", 32, 20, True),
+    4: _t("Q4_2", 0, 0, True), 5: _t("Q4_3", 0, 0, True),
     6: _t("Q5_0", 32, 22), 7: _t("Q5_1", 32, 24), 8: _t("Q8_0", 32, 34), 9: _t("Q8_1", 32, 36),
     10: _t("Q2_K", 256, 84), 11: _t("Q3_K", 256, 110), 12: _t("Q4_K", 256, 144),
     13: _t("Q5_K", 256, 176), 14: _t("Q6_K", 256, 210), 15: _t("Q8_K", 256, 292),
@@ -68,10 +69,10 @@ GGML_TYPES: dict[int, GgmlType] = {
     22: _t("IQ2_S", 256, 82), 23: _t("IQ4_XS", 256, 136), 24: _t("I8", 1, 1),
     25: _t("I16", 1, 2), 26: _t("I32", 1, 4), 27: _t("I64", 1, 8), 28: _t("F64", 1, 8),
     29: _t("IQ1_M", 256, 56), 30: _t("BF16", 1, 2),
-    31: _t("Q4_0_4_4", 32, 18, True), 32: _t("Q4_0_4_8", 32, 18, True),
-    33: _t("Q4_0_8_8", 32, 18, True), 34: _t("TQ1_0", 256, 54), 35: _t("TQ2_0", 256, 66),
-    36: _t("IQ4_NL_4_4", 32, 18, True), 37: _t("IQ4_NL_4_8", 32, 18, True),
-    38: _t("IQ4_NL_8_8", 32, 18, True), 39: _t("MXFP4", 32, 17), 40: _t("NVFP4", 64, 36),
+    31: _t("Q4_0_4_4", 0, 0, True), 32: _t("Q4_0_4_8", 0, 0, True),
+    33: _t("Q4_0_8_8", 0, 0, True), 34: _t("TQ1_0", 256, 54), 35: _t("TQ2_0", 256, 66),
+    36: _t("IQ4_NL_4_4", 0, 0, True), 37: _t("IQ4_NL_4_8", 0, 0, True),
+    38: _t("IQ4_NL_8_8", 0, 0, True), 39: _t("MXFP4", 32, 17), 40: _t("NVFP4", 64, 36),
     41: _t("Q1_0", 128, 18),
 }  # fmt: skip
 

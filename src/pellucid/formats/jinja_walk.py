@@ -240,7 +240,7 @@ class TemplateWalker:
                     "attr",
                     f"getattr through |attr({value[:60]!r}), which chat templates do not need",
                 )
-        elif how == "|attr" or self.folder.builds_string(arg):
+        elif how in ("|attr", "attribute path") or self.folder.builds_string(arg):
             self.add(
                 "computed-name",
                 node,

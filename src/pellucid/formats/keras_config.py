@@ -40,6 +40,58 @@ GADGETS: dict[str, str] = {
     "register_keras_serializable": "non-modeling",
 }
 
+# Python builtins that a "builtins" function reference must not name (Keras releases before
+# the CVE-2025-1550 fix import the module and return the attribute).
+PYTHON_GADGETS = frozenset(
+    (
+        "eval",
+        "exec",
+        "compile",
+        "open",
+        "__import__",
+        "getattr",
+        "setattr",
+        "delattr",
+        "input",
+        "breakpoint",
+        "globals",
+        "vars",
+    )
+)
+# Modules whose functions are a known code-execution or file-access technique.
+DANGEROUS_MODULES = frozenset(
+    (
+        "os",
+        "posix",
+        "nt",
+        "subprocess",
+        "sys",
+        "shutil",
+        "pty",
+        "socket",
+        "importlib",
+        "runpy",
+        "pickle",
+        "marshal",
+        "ctypes",
+        "code",
+        "builtins",
+        "__builtin__",
+        "webbrowser",
+        "urllib",
+        "requests",
+        "multiprocessing",
+        "pathlib",
+        "io",
+        "tempfile",
+    )
+)
+
+
+def is_dangerous_reference(value: str) -> bool:
+    """``os.system``, ``builtins.eval`` ...: the root module is a known gadget source."""
+    return value.split(".", 1)[0] in DANGEROUS_MODULES
+
 
 class HitKind(enum.Enum):
     LAMBDA_CODE = "lambda-code"  # a Lambda with marshalled bytecode
@@ -131,6 +183,8 @@ def summarize_lambda_code(code: object) -> tuple[HitKind, str]:
         parts.append("referencing " + ", ".join(summary.names[:12]))
     if summary.strings:
         parts.append("strings " + ", ".join(repr(s[:80]) for s in summary.strings[:8]))
+    if not (summary.names or summary.strings):
+        parts.append("(no names or strings)")
     if not summary.complete:
         parts.append("(partly parsed)")
     return HitKind.LAMBDA_CODE, " ".join(parts)
@@ -205,7 +259,8 @@ class _Walker:
             name = registered if isinstance(registered, str) else repr(name)
         if name.rsplit(".", 1)[-1] in GADGETS:
             return  # reported by the string check on the value itself
-        if module in (None, "builtins") or (isinstance(module, str) and is_keras_module(module)):
+        keras_builtin = module in (None, "builtins") and name not in PYTHON_GADGETS
+        if keras_builtin or (isinstance(module, str) and is_keras_module(module)):
             return
         self._hit(HitKind.FUNCTION_REF, path, layer, f"{module}.{name}", str(module))
 

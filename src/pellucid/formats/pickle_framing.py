@@ -55,6 +55,7 @@ def joblib_hook(analysis: PickleAnalysis) -> Callable[[Any, Any, int], int]:
             if not inner.stopped:
                 raise PickleError(inner.end, f"joblib object array: {inner.error or inner.budget}")
             vm.stack[-1] = Opaque("ndarray of objects")
+            analysis.arrays += 1
             return inner.end
         size = _array_bytes(fields, _item_size(dtype, vm.builds))
         if size is None:
@@ -137,6 +138,9 @@ def walk_legacy_torch(analysis: PickleAnalysis, budget: Budget) -> None:
     vm = analysis.vm
     pos = walk_streams(analysis, 0, vm.size, budget, expect=5)
     if pos is None:
+        return
+    if len(analysis.streams) < 5:
+        analysis.note("legacy", pos, f"legacy torch file has {len(analysis.streams)} of 5 pickles")
         return
     magic, protocol, _, _, keys = (s.value for s in analysis.streams[-5:])
     if magic != LEGACY_MAGIC or protocol != LEGACY_PROTOCOL:

@@ -171,7 +171,7 @@ class _Renderer:
         args = call.args if isinstance(call.args, tuple) else (_Star(call.args),)
         self.items(args, depth, ")")
         if call.kwargs is not None:
-            self.put(", **")
+            self.put(", **" if args else "**")
             self.value(call.kwargs, depth + 1)
         self.put(")")
 

@@ -54,7 +54,7 @@ class Stream:
     start: int
     end: int  # after STOP, or the offset of the failing opcode
     ops: int
-    stopped: bool  # reached STOP
+    stopped: bool = False  # reached STOP
     value: Any = None  # what STOP returned
     error: str | None = None  # the loader's error at ``end`` when not stopped
     budget: str | None = None  # set when a budget ran out (the stream is unfinished)

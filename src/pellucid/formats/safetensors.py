@@ -10,7 +10,7 @@ reader may accept what the reference rejects, and the two then disagree about th
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pellucid.source import ByteSource
 
@@ -18,6 +18,7 @@ RUST_MAX_HEADER = 100_000_000  # safetensors::tensor::MAX_HEADER_SIZE
 U64_MAX = 2**64 - 1
 METADATA_KEY = "__metadata__"
 _JSON_SPACE = " \t\r\n"
+_MAX_LOCATED = 200  # problems whose tensor name is searched for in the header
 
 DTYPE_BITS: dict[str, int] = {
     "BOOL": 8, "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6, "U8": 8, "I8": 8, "F8_E5M2": 8,
@@ -38,7 +39,7 @@ class Problem:
     code: str
     message: str
     name: str = ""
-    at: int = 0
+    at: int | None = None  # None: at the tensor's name, located once all checks are done
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,6 @@ class TensorEntry:
     shape: tuple[int, ...]
     begin: int
     end: int
-    at: int
 
 
 @dataclass(slots=True)
@@ -91,21 +91,37 @@ def parse_header(source: ByteSource, max_header_bytes: int) -> SafetensorsHeader
     if length > max_header_bytes:
         result.incomplete.append(f"header of {length} bytes exceeds {max_header_bytes} (budget)")
         return result
-    document = _decode(source.read(8, length), result)
+    raw = source.read(8, length)
+    document = _decode(raw, result)
     if document is not None:
-        _check_entries(document, bytes(source.view(8, length)), result)
+        _check_entries(document, result)
         _check_layout(result, source.size - 8 - length)
+    result.problems = _located(result.problems, raw)
     return result
+
+
+def _located(problems: list[Problem], raw: bytes) -> list[Problem]:
+    """Fill in offsets of tensor names; each costs a search, so only the first few are found."""
+    located = []
+    for index, problem in enumerate(problems):
+        if problem.at is None:
+            at = _name_offset(raw, problem.name) if index < _MAX_LOCATED else 8
+            problem = replace(problem, at=at)
+        located.append(problem)
+    return located
 
 
 def _decode(raw: bytes, result: SafetensorsHeader) -> dict[str, object] | None:
     duplicates: list[str] = []
+    surrogates: list[str] = []  # Python accepts lone surrogate escapes; serde_json does not
 
     def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
         seen: dict[str, object] = {}
         for key, value in items:
             if key in seen:
                 duplicates.append(key)
+            if not _encodable(key) or (isinstance(value, str) and not _encodable(value)):
+                surrogates.append(key)
             seen[key] = value
         return seen
 
@@ -124,9 +140,10 @@ def _decode(raw: bytes, result: SafetensorsHeader) -> dict[str, object] | None:
         result.problems.append(Problem("unparsable", "header is not a JSON object", at=8))
         return None
     for key in dict.fromkeys(duplicates):
-        result.problems.append(
-            Problem("duplicate", f"key {key!r} appears more than once", key, _name_offset(raw, key))
-        )
+        result.problems.append(Problem("duplicate", f"key {key!r} appears more than once", key))
+    for key in dict.fromkeys(surrogates):
+        message = f"unpaired surrogate escape at key {key!r}"
+        result.problems.append(Problem("unparsable", message, key))
     lead = text[: len(text) - len(text.lstrip(_JSON_SPACE))]
     tail = text[len(text.rstrip(_JSON_SPACE)) :]
     if lead or tail.strip(" "):  # the loader accepts both; the format allows trailing spaces
@@ -138,6 +155,14 @@ def _decode(raw: bytes, result: SafetensorsHeader) -> dict[str, object] | None:
     return document
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _name_offset(raw: bytes, name: str) -> int:
     found = raw.find(json.dumps(name).encode())
     if found == -1:
@@ -145,25 +170,24 @@ def _name_offset(raw: bytes, name: str) -> int:
     return 8 + max(found, 0)
 
 
-def _check_entries(document: dict[str, object], raw: bytes, result: SafetensorsHeader) -> None:
+def _check_entries(document: dict[str, object], result: SafetensorsHeader) -> None:
     for name, value in document.items():
-        at = _name_offset(raw, name)
         if name == METADATA_KEY:
-            _check_metadata(value, at, result)
+            _check_metadata(value, result)
             continue
-        entry, problem = _tensor_entry(name, value, at)
+        entry, problem = _tensor_entry(name, value)
         if problem:
-            result.problems.append(Problem("entry", problem, name, at))
+            result.problems.append(Problem("entry", problem, name))
         elif entry is not None:
             result.tensors.append(entry)
             size_problem = _size_problem(entry)
             if size_problem:
-                result.problems.append(Problem("size", size_problem, name, at))
+                result.problems.append(Problem("size", size_problem, name))
 
 
-def _check_metadata(value: object, at: int, result: SafetensorsHeader) -> None:
+def _check_metadata(value: object, result: SafetensorsHeader) -> None:
     if not isinstance(value, dict):
-        result.problems.append(Problem("entry", "__metadata__ is not an object", METADATA_KEY, at))
+        result.problems.append(Problem("entry", "__metadata__ is not an object", METADATA_KEY))
         return
     for key, item in value.items():
         if isinstance(item, str):
@@ -174,7 +198,6 @@ def _check_metadata(value: object, at: int, result: SafetensorsHeader) -> None:
                     "entry",
                     f"__metadata__[{key!r}] is {type(item).__name__}, not a string",
                     METADATA_KEY,
-                    at,
                 )
             )
 
@@ -183,7 +206,7 @@ def _uint(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= U64_MAX
 
 
-def _tensor_entry(name: str, value: object, at: int) -> tuple[TensorEntry | None, str]:
+def _tensor_entry(name: str, value: object) -> tuple[TensorEntry | None, str]:
     if not isinstance(value, dict):
         return None, f"entry is {type(value).__name__}, not an object"
     missing = [k for k in ("dtype", "shape", "data_offsets") if k not in value]
@@ -199,7 +222,7 @@ def _tensor_entry(name: str, value: object, at: int) -> tuple[TensorEntry | None
     begin, end = offsets
     if begin > end:
         return None, f"data_offsets [{begin}, {end}] end before they begin"
-    return TensorEntry(name, dtype, tuple(shape), begin, end, at), ""
+    return TensorEntry(name, dtype, tuple(shape), begin, end), ""
 
 
 def _size_problem(entry: TensorEntry) -> str:
@@ -232,7 +255,6 @@ def _check_layout(result: SafetensorsHeader, data_length: int) -> None:
                     "beyond",
                     f"data_offsets {span} run past the {data_length}-byte data region",
                     entry.name,
-                    entry.at,
                 )
             )
         if entry.begin > covered:
@@ -241,7 +263,6 @@ def _check_layout(result: SafetensorsHeader, data_length: int) -> None:
                     "gap",
                     f"bytes [{covered}, {entry.begin}] before {span} belong to no tensor",
                     entry.name,
-                    entry.at,
                 )
             )
         elif entry.begin < covered and previous is not None:
@@ -251,7 +272,6 @@ def _check_layout(result: SafetensorsHeader, data_length: int) -> None:
                     f"data_offsets {span} overlap {previous.name!r} "
                     f"[{previous.begin}, {previous.end}]",
                     entry.name,
-                    entry.at,
                 )
             )
         if entry.end >= covered:

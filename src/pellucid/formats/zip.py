@@ -159,11 +159,11 @@ def read_directory(view: memoryview, max_members: int) -> Directory:
     entries = [_with_local(view, e, anomalies) for e in entries]
     gaps = _layout(view, entries, end, anomalies)
     spans = [(e.data_offset, e.data_offset + e.compressed_size) for e in entries]
-    for extra in records[1:]:
-        if not any(a <= extra.offset < b for a, b in spans):
-            anomalies.append(Anomaly(Issue.EXTRA_END, extra.offset, (
-                f"another end record at offset {extra.offset} describes a central directory at "
-                f"{extra.cd_start}; loaders read the one at {end.offset}")))
+    anomalies.extend(
+        Anomaly(Issue.EXTRA_END, extra.offset, (
+            f"another end record at offset {extra.offset} describes a central directory at "
+            f"{extra.cd_start}; loaders read the one at {end.offset}"))
+        for extra in records[1:] if not any(a <= extra.offset < b for a, b in spans))
     duplicated = _duplicates(entries, end.entries, anomalies)
     for entry in entries:
         anomalies.extend(_entry_checks(entry))
@@ -209,7 +209,7 @@ def _zip64_extra(extra: bytes, usize: int, csize: int, local: int) -> tuple[int,
     while pos + 4 <= len(extra):
         tag, size = struct.unpack_from("<HH", extra, pos)
         if tag == 1:
-            values = [v for v in (usize, csize, local)]
+            values = [usize, csize, local]
             field_at = pos + 4
             for i, value in enumerate(values):
                 if value == _U32 and field_at + 8 <= pos + 4 + size <= len(extra):
@@ -262,7 +262,7 @@ def _data_end(view: memoryview, entry: Entry) -> int:
     if view[end : end + 4] == DESCRIPTOR_SIG:
         end += 4
     for length in (12, 20):  # the descriptor is 12 bytes, or 20 with ZIP64 sizes
-        if view[end + length : end + length + 2] == b"PK":
+        if bytes(view[end + length : end + length + 2]) == b"PK":
             return end + length
     return end + 12
 

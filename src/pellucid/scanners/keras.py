@@ -16,9 +16,10 @@ from pellucid.formats.keras_config import (
     KerasAnalysis,
     KerasHit,
     analyze_config_text,
+    is_dangerous_reference,
     looks_like_keras_text,
 )
-from pellucid.model import Artifact, FileKind, Finding, Rule
+from pellucid.model import Artifact, FileKind, Finding, Rule, Severity
 from pellucid.scanners.base import Member, ScanContext, ScanResult
 from pellucid.scanners.keras_rules import (
     H5_EXTERNAL_LINK,
@@ -38,6 +39,7 @@ H5_LAMBDA_REFERENCES = (
 )
 H5PY_MISSING = "h5py is not installed: pip install 'pellucid[formats]' to examine HDF5 files"
 _LAMBDAS = (HitKind.LAMBDA_CODE, HitKind.LAMBDA)
+_IMPORTS = (HitKind.FUNCTION_REF, HitKind.FOREIGN_MODULE)
 
 
 def keras_findings(
@@ -82,6 +84,8 @@ def _finding(artifact: Artifact, hit: KerasHit, origin: str) -> Finding:
         if origin
         else artifact.evidence(offset=hit.offset, line=hit.line, snippet=snippet[:500])
     )
+    if hit.kind in _IMPORTS and is_dangerous_reference(hit.value):
+        return rule.finding(evidence, severity=Severity.CRITICAL)
     if origin and hit.kind in _LAMBDAS:
         detail = (
             "Keras 3 releases before 3.11.3 run Lambdas from .h5 files even with "

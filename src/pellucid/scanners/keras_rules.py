@@ -47,12 +47,13 @@ LAMBDA_OTHER = Rule(
 FUNCTION_REF = Rule(
     id="PCL-KRS-003",
     title="Keras config imports a function from outside Keras",
-    severity=Severity.CRITICAL,
+    severity=Severity.HIGH,
     cwe=470,
     description=(
         'An object of class_name "function" names a module outside Keras, for example '
         '{"module": "os", "config": "system"}. Keras releases before the CVE-2025-1550 fix '
-        "import the module and call the function while loading, even in safe mode."
+        "import the module and call the function while loading, even in safe mode. Raised to "
+        "critical when the module is a known gadget source (os, subprocess, builtins ...)."
     ),
     remediation=_SAFE_LOAD + " Upgrade Keras to 3.9 or later.",
     references=(_nvd("CVE-2025-1550"),),
@@ -65,7 +66,8 @@ FOREIGN_MODULE = Rule(
     description=(
         "A serialised object names a Python module that is not part of Keras or its official "
         "extensions. Loading imports that module (running its top-level code) and instantiates "
-        "the named class with attacker-chosen arguments."
+        "the named class with attacker-chosen arguments (critical for modules such as os or "
+        "subprocess)."
     ),
     remediation=_SAFE_LOAD,
     references=(_nvd("CVE-2025-1550"),),

@@ -12,12 +12,16 @@ JSON files behind them are read once, on first use. Nothing is ever imported to 
 
 from __future__ import annotations
 
-from _compat_pickle import IMPORT_MAPPING
+from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from pellucid.data import load_json
+
+# Hostile qualnames can be megabytes of dots; names past this many components only repeat
+# the walk and would make each lookup quadratic.
+MAX_COMPONENTS = 32
 
 ALLOWLIST_FILE = "pickle_allowlist.json"
 DENYLIST_FILE = "pickle_denylist.json"
@@ -112,6 +116,9 @@ def known_gadget(module: str, qualname: str) -> Gadget | None:
     another module (``torch._utils`` + ``os.system`` is ``os.system``).
     """
     know = _knowledge()
+    qualname = _clip(qualname)
+    # Python 2 names the Unpickler rewrites, e.g. __builtin__.reduce is functools.reduce.
+    module, qualname = NAME_MAPPING.get((module, qualname), (module, qualname))
     for mod in _module_spellings(module):
         found = _lookup(know, mod, qualname)
         if found is not None:
@@ -129,7 +136,7 @@ def is_module_alias(module: str, qualname: str) -> bool:
     and ``torch`` + ``serialization.load`` all do. Decided from name shapes and the module names
     the lists know, never by importing anything.
     """
-    parts = qualname.split(".")
+    parts = _clip(qualname).split(".")
     if len(parts) < 2:
         return False
     know = _knowledge()
@@ -139,6 +146,10 @@ def is_module_alias(module: str, qualname: str) -> bool:
             return True
         prefix = f"{prefix}.{part}"
     return False
+
+
+def _clip(qualname: str) -> str:
+    return ".".join(qualname.split(".", MAX_COMPONENTS)[:MAX_COMPONENTS])
 
 
 def _names_module(know: _Knowledge, module: str, attr: str) -> bool:

@@ -25,7 +25,7 @@ _REMOTE_CODE = "https://huggingface.co/docs/transformers/en/custom_models"
 _MALHUG = "https://arxiv.org/abs/2409.09368"
 _JFROG = ("https://jfrog.com/blog/data-scientists-targeted-by-malicious-hugging-face-ml-models-"
           "with-silent-backdoor/")
-_UNREVIEWED = ("Read the code before loading the model with trust_remote_code=True; prefer a "
+_UNREVIEWED = ("Read the code before loading the model with trust_remote_code enabled; prefer a "
                "model architecture that ships with the library, or pin a reviewed revision.")
 
 PROCESS = Rule(
@@ -78,8 +78,8 @@ DESERIALISE = Rule(
         "weights_only=True, yaml.load without a safe Loader or numpy.load with allow_pickle. "
         "Each of these runs code from the data it reads, so any file the code opens becomes a "
         "code-execution path that scanners of the weights never see."),
-    remediation=("Use safetensors, torch.load(..., weights_only=True), yaml.safe_load and "
-                 "numpy.load(..., allow_pickle=False)."),
+    remediation=("Use safetensors, torch's loader with weights_only set to True, "
+                 "yaml.safe_load, and numpy's loader with allow_pickle set to False."),
     references=("https://nvd.nist.gov/vuln/detail/CVE-2025-32434",
                 "https://nvd.nist.gov/vuln/detail/CVE-2024-34997",
                 "https://arxiv.org/abs/2508.19774"))
@@ -169,9 +169,9 @@ class PythonCodeScanner:
                 warnings.simplefilter("ignore")  # invalid escapes etc. are not our findings
                 tree = ast.parse(data, filename=artifact.display)
         except (SyntaxError, ValueError) as exc:
-            line = getattr(exc, "lineno", None)
+            error_line: int | None = getattr(exc, "lineno", None)
             findings.append(UNPARSEABLE.finding(
-                artifact.evidence(line=line, snippet=_snippet(lines, line)),
+                artifact.evidence(line=error_line, snippet=_snippet(lines, error_line)),
                 f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}"))
             return ScanResult(tuple(findings))
         except (RecursionError, MemoryError) as exc:

@@ -112,20 +112,6 @@ PADDING = Rule(
     references=(_FORMAT_DOC,),
     confidence=Confidence.MEDIUM,
 )
-NAME_KIND_MISMATCH = Rule(
-    id="PCL-SFT-008",
-    title="File content does not match its extension",
-    severity=Severity.MEDIUM,
-    cwe=646,
-    description=(
-        "A file named .safetensors holds something else, such as a zip archive or a pickle. "
-        "Users and hubs treat .safetensors as safe to load, and loaders that sniff content "
-        "(torch.load) will unpickle it anyway. The content is scanned as what it really is."
-    ),
-    remediation="Rename the file after its real format, or obtain real safetensors weights.",
-    references=("https://github.com/civitai/model-scanner/issues/6",),
-)
-
 _RULE_FOR: dict[str, Rule] = {
     "unparsable": HEADER_UNREADABLE, "duplicate": DUPLICATE_KEY, "entry": BAD_ENTRY,
     "size": SIZE_MISMATCH, "overlap": LAYOUT, "gap": LAYOUT, "uncovered": LAYOUT,
@@ -133,9 +119,6 @@ _RULE_FOR: dict[str, Rule] = {
 }  # fmt: skip
 _MAX_FINDINGS_PER_RULE = 20  # a million broken entries are one problem, not a million
 _LARGE_METADATA = 64 * 1024
-_NAMED_KINDS: dict[str, frozenset[FileKind]] = {
-    ".safetensors": frozenset({FileKind.SAFETENSORS, FileKind.LFS_POINTER, FileKind.EMPTY}),
-}
 
 
 class SafetensorsScanner:
@@ -150,7 +133,6 @@ class SafetensorsScanner:
         LAYOUT,
         OUT_OF_BOUNDS,
         PADDING,
-        NAME_KIND_MISMATCH,
     )
 
     def accepts(self, kind: FileKind) -> bool:
@@ -160,18 +142,6 @@ class SafetensorsScanner:
         header = parse_header(source, ctx.budget.max_header_bytes)
         findings = _findings(artifact, header.problems)
         return ScanResult(findings, incomplete=tuple(header.incomplete), notes=_notes(header))
-
-
-def name_kind_mismatch(name: str, kind: FileKind) -> str | None:
-    """Why ``name``'s extension lies about content identified as ``kind``, or None.
-
-    For the pipeline: report the result with ``NAME_KIND_MISMATCH`` (PCL-SFT-008).
-    """
-    lowered = name.lower()
-    for suffix, kinds in _NAMED_KINDS.items():
-        if lowered.endswith(suffix) and kind not in kinds:
-            return f"named {suffix} but the content is {kind.value}"
-    return None
 
 
 def _findings(artifact: Artifact, problems: list[Problem]) -> tuple[Finding, ...]:
@@ -184,7 +154,7 @@ def _findings(artifact: Artifact, problems: list[Problem]) -> tuple[Finding, ...
             snippet = problem.name[:200] if problem.name else problem.message[:200]
             detail = f"{problem.name!r}: {problem.message}" if problem.name else problem.message
             findings.append(
-                rule.finding(artifact.evidence(offset=problem.at, snippet=snippet), detail)
+                rule.finding(artifact.evidence(offset=problem.at or 0, snippet=snippet), detail)
             )
     for rule_id, count in counts.items():
         if count > _MAX_FINDINGS_PER_RULE:

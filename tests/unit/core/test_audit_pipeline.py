@@ -141,3 +141,18 @@ def test_folder_analyzers_see_top_level_files(tmp_path: Path) -> None:
     (tmp_path / "m.pkl").write_bytes(pickle.dumps(1))
     audit([tmp_path])
     assert CountingFolderAnalyzer.seen == [f"{tmp_path}/m.pkl"]
+
+
+def test_name_content_mismatch(tmp_path: Path) -> None:
+    from pellucid.audit import NAME_CONTENT_MISMATCH, name_content_mismatch
+
+    assert name_content_mismatch("a/model.safetensors", FileKind.ZIP) == (
+        "named .safetensors but the content is zip")
+    assert name_content_mismatch("m.SAFETENSORS", FileKind.PICKLE) is not None
+    assert name_content_mismatch("m.safetensors", FileKind.SAFETENSORS) is None
+    assert name_content_mismatch("m.safetensors", FileKind.LFS_POINTER) is None
+    assert name_content_mismatch("model.bin", FileKind.PICKLE) is None
+    (tmp_path / "model.safetensors").write_bytes(pickle.dumps([1]))
+    report = audit([tmp_path])
+    assert [f.rule_id for f in report.findings] == [NAME_CONTENT_MISMATCH.id]
+    assert report.findings[0].evidence.snippet.startswith("80 04")

@@ -1,0 +1,182 @@
+"""Real benign checkpoints, written at test time, import only allowlisted globals.
+
+The globals are read from the pickle bytes with ``pickletools.genops`` (never unpickled). The
+torch zip is opened with zipfile here, in the test, to reach ``data.pkl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import pickle
+import pickletools
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pellucid.scanners.pickle_knowledge import allowed, known_gadget
+
+torch = pytest.importorskip("torch")
+np = pytest.importorskip("numpy")
+joblib = pytest.importorskip("joblib")
+pytest.importorskip("sklearn")
+
+
+def stream_globals(data: bytes) -> set[tuple[str, str]]:
+    """(module, qualname) of every GLOBAL, INST and STACK_GLOBAL in a stream."""
+    found: set[tuple[str, str]] = set()
+    states: list[tuple[list[Any], dict[int, Any]]] = [([], {})]
+    for name, arg in _ops(data):
+        if name == "PROTO":  # joblib nests whole pickles for object arrays
+            states.append(([], {}))
+        pushed, memo = states[-1]
+        if name in {"GLOBAL", "INST"}:
+            module, qualname = str(arg).split(" ", 1)
+            found.add((module, qualname))
+        elif name == "STACK_GLOBAL":
+            found.add((str(pushed[-2]), str(pushed[-1])))
+        if isinstance(arg, str) and "UNICODE" in name:
+            pushed.append(arg)
+        elif name == "MEMOIZE":
+            memo[len(memo)] = pushed[-1] if pushed else None
+        elif name in {"BINPUT", "LONG_BINPUT", "PUT"}:
+            memo[int(arg)] = pushed[-1] if pushed else None
+        elif name in {"BINGET", "LONG_BINGET", "GET"}:
+            pushed.append(memo.get(int(arg)))
+        elif name not in {"FRAME", "PROTO", "STOP", "MARK", "POP", "POP_MARK"}:
+            pushed.append(None)
+        if name == "STOP" and len(states) > 1:
+            states.pop()
+    return found
+
+
+def _ops(data: bytes) -> Iterator[tuple[str, Any]]:
+    """joblib writes array bytes between frames: resume at the next plausible FRAME."""
+    offset = 0
+    while 0 <= offset < len(data):
+        ops: list[tuple[str, Any, int]] = []
+        frame_end = -1
+        try:
+            for op, arg, pos in pickletools.genops(io.BytesIO(data[offset:])):
+                ops.append((op.name, arg, offset + pos))
+                if op.name == "FRAME" and frame_end in {-1, offset + pos}:
+                    frame_end = offset + pos + 9 + int(arg)
+            yield from ((n, a) for n, a, _ in ops)
+            offset = _next_frame(data, ops[-1][2] + 1) if ops else -1
+        except ValueError:
+            yield from ((n, a) for n, a, at in ops if at < frame_end)
+            offset = _next_frame(data, frame_end) if frame_end >= 0 else -1
+
+
+def _next_frame(data: bytes, start: int) -> int:
+    at = data.find(b"\x95", start)
+    while at >= 0:
+        end = at + 9 + int.from_bytes(data[at + 1 : at + 9], "little")
+        pad = data[end] if end < len(data) else -1
+        if end == len(data) or pad in {0x95, 0x80} or 0 <= pad <= 16:
+            return at - 2 if at - 2 >= start and data[at - 2] == 0x80 else at
+        at = data.find(b"\x95", at + 1)
+    return -1
+
+
+def torch_pickles(path: Path) -> bytes:
+    with zipfile.ZipFile(path) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+        return archive.read(name)
+
+
+def assert_all_allowed(found: set[tuple[str, str]]) -> None:
+    assert found, "no globals harvested: the sample is not what the test thinks"
+    refused = sorted((m, q) for m, q in found if allowed(m, q) is None)
+    assert refused == []
+    assert not [(m, q) for m, q in found if known_gadget(m, q) is not None]
+
+
+def _model() -> Any:
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(4, 2),
+        nn.LayerNorm(2),
+        nn.Dropout(0.1),
+        nn.TransformerEncoderLayer(2, 1, 4),
+    )
+
+
+@pytest.mark.parametrize("what", ["state_dict", "module"])
+def test_torch_checkpoint_globals_are_allowed(tmp_path: Path, what: str) -> None:
+    model = _model()
+    path = tmp_path / "model.pt"
+    torch.save(model.state_dict() if what == "state_dict" else model, path)
+    found = stream_globals(torch_pickles(path))
+    assert ("torch._utils", "_rebuild_tensor_v2") in found
+    assert_all_allowed(found)
+
+
+def test_torch_training_state_globals_are_allowed(tmp_path: Path) -> None:
+    model = torch.nn.Linear(2, 2)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.1)
+    model(torch.ones(1, 2)).sum().backward()
+    optimizer.step()
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1)
+    state = {
+        "epoch": 3,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "scaler": torch.amp.GradScaler("cpu").state_dict(),
+        "args": argparse.Namespace(lr=0.1, name="run"),
+        "rng": torch.get_rng_state(),
+        "numpy_rng": np.random.get_state(),
+    }
+    path = tmp_path / "checkpoint.pt"
+    torch.save(state, path)
+    assert_all_allowed(stream_globals(torch_pickles(path)))
+
+
+def test_numpy_and_namespace_pickles_are_allowed(tmp_path: Path) -> None:
+    payload = {
+        "arrays": [np.zeros(3, dtype=d) for d in ("f4", "i8", "?", "U2")],
+        "scalar": np.float64(1.5),
+        "rng": np.random.default_rng(0),
+        "args": argparse.Namespace(lr=0.1),
+    }
+    for protocol in (2, 4, 5):
+        assert_all_allowed(stream_globals(pickle.dumps(payload, protocol=protocol)))
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Any:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(30, 3)), np.arange(30) % 2
+    columns = ColumnTransformer([("scale", StandardScaler(), [0, 1])], remainder="passthrough")
+    pipe = Pipeline([("columns", columns), ("clf", LogisticRegression())]).fit(x, y)
+    return [pipe, RandomForestClassifier(n_estimators=2, random_state=0).fit(x, y)]
+
+
+def test_sklearn_pickle_globals_are_allowed(pipeline: Any) -> None:
+    found = stream_globals(pickle.dumps(pipeline))
+    assert ("sklearn.pipeline", "Pipeline") in found
+    assert_all_allowed(found)
+
+
+def test_sklearn_joblib_globals_are_allowed(tmp_path: Path, pipeline: Any) -> None:
+    path = tmp_path / "model.joblib"
+    joblib.dump(pipeline, path)
+    found = stream_globals(path.read_bytes())
+    assert ("joblib.numpy_pickle", "NumpyArrayWrapper") in found
+    assert ("sklearn.tree._tree", "Tree") in found  # parsed past the raw array bytes
+    assert_all_allowed(found)
