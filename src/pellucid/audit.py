@@ -228,6 +228,7 @@ class _Walker:
             return
         self.coverage.append(Coverage(artifact, CoverageStatus.EXAMINED))  # placeholder, see below
         incomplete: list[str] = []
+        notes: list[str] = []
         members: list[Member] = []
         for scanner in chosen:
             try:
@@ -239,10 +240,11 @@ class _Walker:
                 continue
             self.findings.extend(result.findings)
             incomplete.extend(result.incomplete)
+            notes.extend(result.notes)
             members.extend(result.members)
         status = CoverageStatus.INCOMPLETE if incomplete else CoverageStatus.EXAMINED
         self.coverage[slot] = Coverage(artifact, status, tuple(s.id for s in chosen),
-                                       tuple(incomplete))
+                                       tuple(incomplete), notes=tuple(notes))
         for member in members:
             self._member(artifact, member, ctx)
 

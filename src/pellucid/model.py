@@ -219,6 +219,7 @@ class Coverage:
     scanners: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
     sha256: str | None = None
+    notes: tuple[str, ...] = ()  # what the analyzers did, e.g. "412 opcodes, 2 pickle streams"
 
 
 @dataclass(frozen=True, slots=True)

@@ -298,7 +298,7 @@ class DataOps(Machine):
 
     def op_put(self, at: int) -> int:
         raw, nxt = self.line(at, at + 1)
-        self.memo_put(at, _parse_int(at, raw), self.top(at))
+        self.memo_put(at, _parse_index(at, raw), self.top(at))
         return nxt
 
     def op_binput(self, at: int) -> int:
@@ -316,7 +316,7 @@ class DataOps(Machine):
 
     def op_get(self, at: int) -> int:
         raw, nxt = self.line(at, at + 1)
-        self.stack.append(self.memo_get(at, _parse_int(at, raw)))
+        self.stack.append(self.memo_get(at, _parse_index(at, raw)))
         return nxt
 
     def op_binget(self, at: int) -> int:
@@ -326,6 +326,14 @@ class DataOps(Machine):
     def op_long_binget(self, at: int) -> int:
         self.stack.append(self.memo_get(at, self.uint(at, at + 1, 4)))
         return at + 5
+
+
+def _parse_index(at: int, raw: bytes) -> int:
+    """A PUT/GET memo index: decimal, as ``PyLong_FromString(s, NULL, 10)`` reads it."""
+    try:
+        return int(raw, 10)
+    except ValueError:
+        raise PickleError(at, f"invalid memo index {raw[:40]!r}") from None
 
 
 def _parse_int(at: int, raw: bytes) -> Any:

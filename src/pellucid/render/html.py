@@ -128,5 +128,6 @@ def _coverage_row(c: Coverage) -> dict[str, Any]:
         "status": c.status.value,
         "scanners": ", ".join(c.scanners),
         "reasons": c.reasons,
+        "notes": c.notes,
         "sha256": c.sha256,
     }

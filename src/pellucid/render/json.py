@@ -96,6 +96,7 @@ def _coverage(c: Coverage) -> dict[str, Any]:
         "status": c.status.value,
         "scanners": list(c.scanners),
         "reasons": list(c.reasons),
+        "notes": list(c.notes),
         "sha256": c.sha256,
     }
 
@@ -154,6 +155,7 @@ def _read_coverage(c: Mapping[str, Any]) -> Coverage:
         scanners=tuple(c.get("scanners", ())),
         reasons=tuple(c.get("reasons", ())),
         sha256=c.get("sha256"),
+        notes=tuple(c.get("notes", ())),
     )
 
 

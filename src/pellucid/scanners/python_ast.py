@@ -9,6 +9,7 @@ is iterative (``ast.walk``), so deeply nested input cannot exhaust the interpret
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,6 +20,9 @@ from pellucid.scanners.python_names import Family
 _MAX_DEPTH = 8  # nested resolution steps (getattr(__import__("os"), "system") is three)
 _MAX_ROUNDS = 4  # passes over assignments, so that ``a = os; b = a.system`` resolves
 _CHR_RUN = 4  # chr(<int>) calls on one line that spell out a string
+# Writes inside these functions run when the user saves (save_vocabulary, save_pretrained),
+# not when the model loads: still reported, at LOW.
+_SAVE_FUNCTION = re.compile(r"_?(?:save|write|export|dump)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +46,11 @@ class SourceWalk:
         self._tainted: set[str] = set()
         self._hits: dict[tuple[Family, int], Hit] = {}
         self._chr_lines: dict[int, int] = {}
+        self._function_of: dict[int, str] = {}  # id(node) -> innermost enclosing function
         self._collect_bindings()
+        self._called_at_import = {  # functions the module itself calls while being imported
+            n.func.id for n in self._nodes if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name) and id(n) not in self._function_of}
 
     def run(self) -> list[Hit]:
         """Every hit, in line order."""
@@ -85,6 +93,9 @@ class SourceWalk:
                         self.aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 self._defined.add(node.name)
+                if not isinstance(node, ast.ClassDef):  # BFS: inner functions come later
+                    for child in ast.walk(node):
+                        self._function_of[id(child)] = node.name
             elif isinstance(node, ast.arg):
                 self._defined.add(node.arg)
             elif isinstance(node, ast.Assign):
@@ -201,6 +212,10 @@ class SourceWalk:
     def _hit(self, family: Family, node: ast.AST, detail: str,
              severity: Severity | None = None) -> None:
         line = getattr(node, "lineno", 1)
+        function = self._function_of.get(id(node), "")
+        if family is Family.FILE_WRITE and _SAVE_FUNCTION.match(function) and (
+                function not in self._called_at_import):
+            detail, severity = f"{detail} in {function}(), which runs on save", Severity.LOW
         self._hits.setdefault((family, line), Hit(family, line, detail, severity))
 
     def _call(self, call: ast.Call) -> None:
