@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (template lines are long on purpose: they read like the real ones)
 """Chat templates for tests, written for pellucid in the styles of common model families.
 
 ``BENIGN`` must produce zero issues. ``hostile(command)`` gives injection payloads (named after
@@ -195,8 +196,7 @@ def hostile(command: str) -> dict[str, str]:
         f".popen({cmd}).read() }}}}",
         "set-indirection": "{% set g = '__glob' + 'als__' %}{% set i = '_' * 2 ~ 'init' ~ "
         f"'_' * 2 %}}{{{{ (joiner|attr(i)|attr(g)).os.popen({cmd}).read() }}}}",
-        "format-field": "{{ '{0.__init__.__globals__[os]}'.format(cycler) }}"
-        f"{{# {cmd} #}}",
+        "format-field": f"{{{{ '{{0.__init__.__globals__[os]}}'.format(cycler) }}}}{{# {cmd} #}}",
         "percent-format-name": "{% set n = '%s%sglobals%s%s'|format('_', '_', '_', '_') %}"
         f"{{{{ (cycler.next|attr(n))['os'].popen({cmd}) }}}}",
         "attr-variable": "{% for n in names %}{% set o = cycler|attr(n) %}{% endfor %}"
@@ -216,6 +216,6 @@ def hostile(command: str) -> dict[str, str]:
         f"{{# {cmd} #}}",
         "map-attr-filter": f"{{{{ [cycler]|map('attr', '__init__')|list }}}}{{# {cmd} #}}",
         "reversed-name": f"{{{{ cycler|attr('__tini__'|reverse) }}}}{{# {cmd} #}}",
-        "mro-walk": "{{ ''.__class__.mro()[1].__subclasses__() }}" f"{{# {cmd} #}}",
+        "mro-walk": f"{{{{ ''.__class__.mro()[1].__subclasses__() }}}}{{# {cmd} #}}",
         "self-context": f"{{{{ self._TemplateReference__context }}}}{{# {cmd} #}}",
     }

@@ -8,13 +8,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from canary import call_pickle, global_op  # noqa: E402
-
-from pellucid.budget import Budget  # noqa: E402
-from pellucid.model import Artifact, FileKind, Finding  # noqa: E402
-from pellucid.scanners.base import ScanContext, ScanResult  # noqa: E402
-from pellucid.scanners.pickle import PickleScanner  # noqa: E402
-from pellucid.source import ByteSource  # noqa: E402
+from canary import call_pickle, global_op
+from pellucid.budget import Budget
+from pellucid.model import Artifact, FileKind, Finding
+from pellucid.scanners.base import ScanContext, ScanResult
+from pellucid.scanners.pickle import PickleScanner
+from pellucid.source import ByteSource
 
 __all__ = ["call_pickle", "global_op"]
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from canary import Canary, fires_in_subprocess
 from chat_template_samples import BENIGN, hostile
-
 from pellucid.budget import Budget
 from pellucid.formats.jinja_template import TemplateIssue, analyze_template
 from pellucid.model import Evidence, Severity
@@ -157,21 +157,23 @@ def test_syntax_error_is_a_finding_and_incomplete_with_raw_dunders() -> None:
     findings, incomplete = template_findings(text, EVIDENCE, Budget())
     assert [(f.rule_id, f.evidence.line) for f in findings] == [
         ("PCL-TPL-005", 3), ("PCL-TPL-001", 2)]  # fmt: skip
-    assert len(incomplete) == 1 and "model.gguf@1234" in incomplete[0]
+    assert len(incomplete) == 1
+    assert "model.gguf@1234" in incomplete[0]
 
 
 def test_too_large_and_too_deep_are_incomplete() -> None:
     findings, incomplete = template_findings("x" * 2000, EVIDENCE, Budget(max_text_bytes=1000))
-    assert [f.rule_id for f in findings] == ["PCL-TPL-006"] and incomplete
+    assert [f.rule_id for f in findings] == ["PCL-TPL-006"]
+    assert incomplete
     deep = "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}"
     assert kinds(deep) == {"too-complex"}
 
 
 def test_constant_folding_is_bounded() -> None:
     # a template may not make the analyser build huge strings
-    assert analyze_template("{{ x['a' * 1000000000] }}") == [
-        TemplateIssue("computed-name", 1, "{{ x['a' * 1000000000] }}",
-                      "looks up an item whose name is computed when the template is rendered")]  # fmt: skip
+    detail = "looks up an item whose name is computed when the template is rendered"
+    text = "{{ x['a' * 1000000000] }}"
+    assert analyze_template(text) == [TemplateIssue("computed-name", 1, text, detail)]
     assert kinds("{{ x['%999999999s'|format('a')] }}") == {"computed-name"}
     assert kinds("{{ x['{:999999999}'.format('a')] }}") == {"computed-name"}
 

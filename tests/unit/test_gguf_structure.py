@@ -7,6 +7,7 @@ import struct
 from pathlib import Path
 
 import pytest
+
 from chat_template_samples import BENIGN
 from gguf_samples import (
     ARRAY,
@@ -21,7 +22,6 @@ from gguf_samples import (
     tensor_info,
     write_benign,
 )
-
 from pellucid.budget import Budget
 from pellucid.model import Artifact, FileKind, Finding, Severity
 from pellucid.scanners.base import ScanContext, ScanResult
@@ -54,14 +54,16 @@ def test_benign_file_from_gguf_writer_is_clean(tmp_path: Path, big_endian: bool)
     with open_source(path) as source:
         result = GgufScanner().scan(Artifact("m.gguf", FileKind.GGUF, source.size), source,
                                     ScanContext())  # fmt: skip
-    assert result.findings == () and result.incomplete == ()
+    assert result.findings == ()
+    assert result.incomplete == ()
     assert result.notes == (f"GGUF v3, {6 + len(templates)} metadata entries, 5 tensors",)
 
 
 def test_hand_built_benign_file_is_clean() -> None:
     infos, data = f32_tensors(("a", 8, 0), ("b", 16, 32))
     result = scan(build([kv_str("general.name", "x")], infos, data=data))
-    assert result.findings == () and result.incomplete == ()
+    assert result.findings == ()
+    assert result.incomplete == ()
 
 
 def test_string_length_beyond_file() -> None:
@@ -75,7 +77,8 @@ def test_string_length_beyond_file() -> None:
 
 def test_moderate_length_beyond_file_is_truncation() -> None:
     result = scan(build([kv("general.name", STRING, gguf_string("x", length=5000))], []))
-    assert rules(result) == ["PCL-GGF-002"] and result.incomplete
+    assert rules(result) == ["PCL-GGF-002"]
+    assert result.incomplete
 
 
 def test_huge_metadata_count() -> None:
@@ -129,7 +132,8 @@ def test_tensor_name_longer_than_ggml_max_name() -> None:
 def test_zero_dimension() -> None:
     result = scan(build([], [tensor_info("w", (4, 0), 0, 0)], data=b"\x00" * 32))
     finding = one(result, "PCL-GGF-008")
-    assert finding.evidence.offset == HEADER and "[4, 0]" in finding.detail
+    assert finding.evidence.offset == HEADER
+    assert "[4, 0]" in finding.detail
 
 
 def test_element_count_overflows_int64() -> None:
@@ -158,7 +162,8 @@ def test_tensor_beyond_end_of_file() -> None:
     infos, data = f32_tensors(("a", 8, 0), ("far", 1024, 64))
     result = scan(build([], infos, data=data[:100]))
     finding = one(result, "PCL-GGF-012")
-    assert finding.evidence.snippet == "far" and finding.severity is Severity.HIGH
+    assert finding.evidence.snippet == "far"
+    assert finding.severity is Severity.HIGH
 
 
 def test_overlapping_tensors() -> None:
@@ -198,7 +203,8 @@ def test_chat_template_of_wrong_type() -> None:
 @pytest.mark.parametrize("version", [0, 4, 0xFFFF])
 def test_unsupported_version(version: int) -> None:
     result = scan(build([], [], version=version))
-    assert rules(result) == ["PCL-GGF-001"] and result.incomplete
+    assert rules(result) == ["PCL-GGF-001"]
+    assert result.incomplete
 
 
 def test_version_1_uses_32_bit_lengths() -> None:
@@ -206,14 +212,16 @@ def test_version_1_uses_32_bit_lengths() -> None:
     data = (b"GGUF" + struct.pack("<III", 1, 0, 1) + struct.pack("<I", len(key)) + key
             + struct.pack("<II", STRING, 3) + b"abc")  # fmt: skip
     result = scan(data)
-    assert result.findings == () and result.notes[0].startswith("GGUF v1, 1 metadata")
+    assert result.findings == ()
+    assert result.notes[0].startswith("GGUF v1, 1 metadata")
 
 
 @pytest.mark.parametrize("cut", [3, 10, 23, 40, 90])
 def test_truncated_header(tmp_path: Path, cut: int) -> None:
     data = write_benign(tmp_path / "m.gguf", {"default": BENIGN["zephyr-roles"]}).read_bytes()
     result = scan(data[:cut])
-    assert rules(result) == ["PCL-GGF-002"] and result.incomplete
+    assert rules(result) == ["PCL-GGF-002"]
+    assert result.incomplete
 
 
 def test_header_budget_makes_it_incomplete_without_finding(tmp_path: Path) -> None:
@@ -221,4 +229,5 @@ def test_header_budget_makes_it_incomplete_without_finding(tmp_path: Path) -> No
     result = scan(data, Budget(max_header_bytes=200))
     assert result.findings == ()
     assert result.incomplete == (
-        "GGUF header not fully read: GGUF header larger than the 200-byte budget (budget)",)
+        "GGUF header not fully read: GGUF header larger than the 200-byte budget (budget)",
+    )

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-from canary import Canary, fires_in_subprocess
 from pickle_samples import (
     MARK,
     MEMOIZE,
@@ -28,6 +27,7 @@ from pickle_samples import (
     scan,
 )
 
+from canary import Canary, fires_in_subprocess
 from pellucid.budget import Budget
 from pellucid.identify import identify
 from pellucid.model import FileKind
@@ -43,17 +43,48 @@ def _write(tmp_path: Path, data: bytes) -> Path:
 def test_memo_put_vs_memoize_confusion(tmp_path: Path) -> None:
     # BINPUT 5 fills one slot, so the next MEMOIZE writes index 1, not 6.
     marker = tmp_path / "fired"
-    data = (PROTO4 + s("os") + binput(5) + b"0" + s("collections") + MEMOIZE + b"0"
-            + s("system") + MEMOIZE + b"0" + binget(5) + binget(2)
-            + STACK_GLOBAL + MARK + s(f"touch {marker}") + TUPLE + REDUCE + STOP)
+    data = (
+        PROTO4
+        + s("os")
+        + binput(5)
+        + b"0"
+        + s("collections")
+        + MEMOIZE
+        + b"0"
+        + s("system")
+        + MEMOIZE
+        + b"0"
+        + binget(5)
+        + binget(2)
+        + STACK_GLOBAL
+        + MARK
+        + s(f"touch {marker}")
+        + TUPLE
+        + REDUCE
+        + STOP
+    )
     assert only(scan(data), "PCL-PKL-002").evidence.snippet == f"os.system('touch {marker}')"
     assert fires_in_subprocess(loader_code(_write(tmp_path, data)), marker)
 
 
 def test_memo_value_is_the_stack_top_not_the_previous_argument(canary: Canary) -> None:
     # MEMOIZE after POP stores 'os', although the opcode before pushed 'collections'.
-    data = (PROTO4 + s("os") + s("collections") + b"0" + MEMOIZE + b"0" + binget(0)
-            + s("system") + STACK_GLOBAL + MARK + s(canary.shell) + TUPLE + REDUCE + STOP)
+    data = (
+        PROTO4
+        + s("os")
+        + s("collections")
+        + b"0"
+        + MEMOIZE
+        + b"0"
+        + binget(0)
+        + s("system")
+        + STACK_GLOBAL
+        + MARK
+        + s(canary.shell)
+        + TUPLE
+        + REDUCE
+        + STOP
+    )
     finding = only(scan(data), "PCL-PKL-002")
     assert finding.evidence.snippet == f"os.system({canary.shell!r})"
 
@@ -77,8 +108,17 @@ def test_memo_type_confusion_in_stack_global_is_malformed() -> None:
 def test_computed_stack_global_operands(tmp_path: Path) -> None:
     marker = tmp_path / "fired"
     module = global_op("builtins", "str") + MARK + s("os") + TUPLE + REDUCE
-    data = (PROTO4 + module + s("system") + STACK_GLOBAL + MARK + s(f"touch {marker}")
-            + TUPLE + REDUCE + STOP)
+    data = (
+        PROTO4
+        + module
+        + s("system")
+        + STACK_GLOBAL
+        + MARK
+        + s(f"touch {marker}")
+        + TUPLE
+        + REDUCE
+        + STOP
+    )
     finding = only(scan(data), "PCL-PKL-005")
     assert finding.evidence.snippet == "STACK_GLOBAL(builtins.str('os'), 'system')"
     assert finding.blocking
@@ -103,10 +143,14 @@ def test_discarded_call_result_reduce_pop(canary: Canary) -> None:
     ("data", "snippet"),
     [
         (b"(S'touch x'\nios\nsystem\n.", "os.system('touch x')"),
-        (PROTO4 + MARK + global_op("os", "system") + s("touch x") + b"o" + STOP,
-         "os.system('touch x')"),
-        (PROTO4 + global_op("os", "system") + MARK + s("x") + TUPLE + b"\x81" + STOP,
-         "os.system.__new__('x')"),
+        (
+            PROTO4 + MARK + global_op("os", "system") + s("touch x") + b"o" + STOP,
+            "os.system('touch x')",
+        ),
+        (
+            PROTO4 + global_op("os", "system") + MARK + s("x") + TUPLE + b"\x81" + STOP,
+            "os.system.__new__('x')",
+        ),
         (PROTO4 + global_op("os", "system") + b")}\x92" + STOP, "os.system.__new__(**{})"),
     ],
     ids=["inst", "obj", "newobj", "newobj_ex"],
@@ -168,11 +212,14 @@ def test_only_newline_terminates_text_opcodes() -> None:
 def test_extension_codes_are_reported() -> None:
     data = b"\x80\x02\x82\x01(Vx\ntR."
     finding = only(scan(data), "PCL-PKL-006")
-    assert finding.evidence.offset == 2 and finding.blocking
+    assert finding.evidence.offset == 2
+    assert finding.blocking
 
 
 def test_expansion_billion_laughs_exhausts_the_op_budget() -> None:
-    layers = (b"]" + MARK + (b"j" + i.to_bytes(4, "little")) * 10 + b"e" + MEMOIZE for i in range(2000))
+    layers = (
+        b"]" + MARK + (b"j" + i.to_bytes(4, "little")) * 10 + b"e" + MEMOIZE for i in range(2000)
+    )
     data = b"\x80\x04]" + MEMOIZE + b"".join(layers) + STOP
     result = scan(data, budget=Budget(max_pickle_ops=5_000))
     assert any("opcodes" in reason for reason in result.incomplete)
@@ -193,5 +240,32 @@ def test_millions_of_tiny_stacked_pickles_are_incomplete_not_clean() -> None:
 
 def test_protocol_0_printable_pickle_is_identified_and_scanned(canary: Canary) -> None:
     data = call_pickle("os", "system", canary.shell, protocol=0)
-    assert data.isascii() and identify(ByteSource(data), "config.txt") is FileKind.PICKLE
+    assert data.isascii()
+    assert identify(ByteSource(data), "config.txt") is FileKind.PICKLE
     assert only(scan(data), "PCL-PKL-002").evidence.offset == 0
+
+
+def test_one_finding_per_name_with_a_count() -> None:
+    body = b"".join(global_op("mypkg.models", "TinyNet") + b"0" for _ in range(1000))
+    data = PROTO4 + body + b"N" + STOP
+    result = scan(data)
+    assert len(result.findings) == 1
+    finding = only(result, "PCL-PKL-001")
+    assert "seen 1000 times" in finding.detail
+    assert finding.evidence.offset == data.index(b"\x93")
+    assert '[pickle] allow = ["mypkg.models:TinyNet"]' in finding.detail
+
+
+def test_policy_allows_an_exact_global() -> None:
+    from pellucid.policy import Policy
+
+    data = PROTO4 + global_op("mypkg.models", "TinyNet") + b")\x81" + STOP
+    policy = Policy(allow_globals=frozenset({("mypkg.models", "TinyNet")}))
+    assert scan(data, policy=policy).findings == ()
+    assert rule_ids(scan(data)) == {"PCL-PKL-001"}
+
+
+def test_allowed_callable_with_code_like_argument() -> None:
+    data = call_pickle("builtins", "set", "__import__('os').system('id')")
+    finding = only(scan(data), "PCL-PKL-010")
+    assert finding.evidence.snippet == "builtins.set(\"__import__('os').system('id')\")"

@@ -15,12 +15,12 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from canary import Canary, fires_in_subprocess
 from pickle_samples import call, call_pickle, loader_code, only, rule_ids, scan
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from canary import Canary, fires_in_subprocess
 from pellucid.budget import Budget
 from pellucid.model import Artifact, FileKind
 from pellucid.scanners.pickle import NESTED_PREFIX
@@ -55,7 +55,8 @@ def test_joblib_inline_buffer_payload_after_an_array(tmp_path: Path) -> None:
     hostile = data[:end] + payload + data[end:]
     result = scan(hostile)
     finding = only(result, "PCL-PKL-002")
-    assert finding.evidence.offset == end and "touch" in finding.evidence.snippet
+    assert finding.evidence.offset == end
+    assert "touch" in finding.evidence.snippet
     assert "PCL-PKL-007" not in rule_ids(result)  # the framing was followed, not salvaged
     sample = tmp_path / "model.joblib"
     sample.write_bytes(hostile)
@@ -72,7 +73,8 @@ def test_joblib_object_array_nested_pickle_is_followed(canary: Canary) -> None:
 def test_legacy_torch_is_walked_by_its_storage_framing() -> None:
     data = _legacy_torch({"w": torch.arange(5.0), "h": torch.ones(3, dtype=torch.float16)})
     result = scan(data, FileKind.TORCH_LEGACY)
-    assert result.findings == () and result.incomplete == ()
+    assert result.findings == ()
+    assert result.incomplete == ()
     assert result.notes[0].startswith("5 pickle stream(s)")
 
 
@@ -100,7 +102,8 @@ def test_nested_pickle_in_literal(wrap: object, canary: Canary) -> None:
     result = scan(data)
     finding = only(result, "PCL-PKL-009")
     (member,) = result.members
-    assert member.kind is FileKind.PICKLE and member.name == f"{NESTED_PREFIX}{finding.evidence.offset}"
+    assert member.kind is FileKind.PICKLE
+    assert member.name == f"{NESTED_PREFIX}{finding.evidence.offset}"
     assert member.source.read() == inner
 
 
@@ -112,7 +115,8 @@ def test_nested_pickle_depth_budget_makes_it_incomplete(canary: Canary) -> None:
     from pellucid.source import ByteSource
 
     result = PickleScanner().scan(deep, ByteSource(data), ScanContext(budget=Budget()))
-    assert result.members == () and "nested deeper" in result.incomplete[0]
+    assert result.members == ()
+    assert "nested deeper" in result.incomplete[0]
 
 
 class _Tiny(torch.nn.Module):
@@ -136,7 +140,9 @@ BENIGN = {
 
 def _pipeline() -> Pipeline:
     x = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
-    return Pipeline([("scale", StandardScaler()), ("lr", LogisticRegression())]).fit(x, [0, 1, 1, 0])
+    return Pipeline([("scale", StandardScaler()), ("lr", LogisticRegression())]).fit(
+        x, [0, 1, 1, 0]
+    )
 
 
 @pytest.mark.parametrize("make", BENIGN.values(), ids=BENIGN.keys())
@@ -150,3 +156,18 @@ def test_payload_in_torch_data_pkl_is_found(canary: Canary) -> None:
     data = _torch_data_pkl({"w": torch.ones(2)})
     hostile = data[:2] + call("os", "system", canary.shell) + b"0" + data[2:]
     assert only(scan(hostile), "PCL-PKL-002").evidence.offset == hostile.index(b"\x93")
+
+
+class _NoTell(io.BytesIO):
+    def tell(self) -> int:
+        raise io.UnsupportedOperation("not seekable")
+
+
+def test_joblib_array_bytes_that_pickle_load_would_run_are_scanned(canary: Canary) -> None:
+    opcodes = b"cposix\nsystem\n(V" + canary.shell.encode() + b"\ntR0"
+    buf = _NoTell()
+    joblib.dump({"w": np.frombuffer(opcodes, dtype=np.uint8)}, buf)  # no alignment padding
+    data = buf.getvalue()
+    assert data.index(opcodes) == data.index(b"Nub") + 3  # the opcodes follow the wrapper's BUILD
+    finding = only(scan(data), "PCL-PKL-002")
+    assert finding.evidence.snippet == f"posix.system({canary.shell!r})"

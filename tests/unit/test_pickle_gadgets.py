@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from canary import Canary, fires_in_subprocess
 from pickle_samples import (
     MARK,
     PROTO4,
@@ -23,6 +22,7 @@ from pickle_samples import (
     scan,
 )
 
+from canary import Canary, fires_in_subprocess
 from pellucid.model import Severity
 
 GADGETS = [
@@ -31,8 +31,9 @@ GADGETS = [
     pytest.param("bdb", "Bdb.run", "exec-a-string gadgets", id="bdb_exec_string"),
     pytest.param("code", "InteractiveInterpreter.runsource", "exec", id="code_runsource"),
     pytest.param("pip", "main", "pip", id="pip_main"),
-    pytest.param("asyncio.unix_events", "_UnixSubprocessTransport._start", "x",
-                 id="asyncio_submodule"),
+    pytest.param(
+        "asyncio.unix_events", "_UnixSubprocessTransport._start", "x", id="asyncio_submodule"
+    ),
     pytest.param("_operator", "methodcaller", "x", id="operator_methodcaller"),
     pytest.param("pkgutil", "resolve_name", "x", id="pkgutil_resolve_name"),
     pytest.param("importlib", "import_module", "x", id="importlib_import_module"),
@@ -92,8 +93,14 @@ def test_getattr_on_allowed_module_global_is_blocking() -> None:
 def test_shadowpickle_overwrite_of_ordered_dict_is_a_mutation(tmp_path: Path) -> None:
     marker = tmp_path / "fired"
     code = f"open({str(marker)!r}, 'w').close()"
-    overwrite = (s("collections") + s("__dict__") + STACK_GLOBAL + s("OrderedDict")
-                 + global_op("builtins", "exec") + b"s0")
+    overwrite = (
+        s("collections")
+        + s("__dict__")
+        + STACK_GLOBAL
+        + s("OrderedDict")
+        + global_op("builtins", "exec")
+        + b"s0"
+    )
     use = global_op("collections", "OrderedDict") + MARK + s(code) + TUPLE + REDUCE
     data = PROTO4 + overwrite + use + STOP
     result = scan(data)
@@ -121,7 +128,8 @@ def test_nested_pickle_call_is_reported_and_returned_as_member(canary: Canary) -
     result = scan(outer + TUPLE + REDUCE + STOP)
     assert {"PCL-PKL-002", "PCL-PKL-009"} <= rule_ids(result)
     (member,) = result.members
-    assert member.source.read() == inner and member.unpacked
+    assert member.source.read() == inner
+    assert member.unpacked
     assert only(scan(member.source.read()), "PCL-PKL-002").evidence.snippet == (
         f"os.system({canary.shell!r})"
     )

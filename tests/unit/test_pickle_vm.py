@@ -38,7 +38,7 @@ SAMPLE = {
 @pytest.mark.parametrize("protocol", range(6))
 def test_cpython_pickles_parse_to_the_end_in_every_protocol(protocol: int) -> None:
     data = pickle.dumps([SAMPLE, SAMPLE, collections.OrderedDict(a=1)], protocol=protocol)
-    vm, stream = run(data)
+    _vm, stream = run(data)
     assert stream.stopped, stream.error
     assert stream.end == len(data)
     text = render(stream.value, 10_000)
@@ -61,7 +61,8 @@ def test_reduce_records_call_with_offset_and_renders_like_python() -> None:
     data = b"\x80\x02cposix\nsystem\nX\x0c\x00\x00\x00touch /tmp/x\x85R."
     vm, stream = run(data)
     (found,) = vm.calls
-    assert isinstance(found, Call) and found.offset == data.index(b"R")
+    assert isinstance(found, Call)
+    assert found.offset == data.index(b"R")
     assert render(found) == "posix.system('touch /tmp/x')"
     assert stream.value is found
 
@@ -75,7 +76,8 @@ def test_mark_fence_blocks_popping_below_a_mark_like_cpython() -> None:
 
 def test_pop_removes_a_mark_on_top_of_the_stack() -> None:
     _, stream = run(b"N(0.")
-    assert stream.stopped and stream.value is None
+    assert stream.stopped
+    assert stream.value is None
 
 
 def test_setitems_on_imported_object_is_a_mutation_and_on_a_dict_is_not() -> None:
@@ -86,7 +88,7 @@ def test_setitems_on_imported_object_is_a_mutation_and_on_a_dict_is_not() -> Non
 
 def test_big_bytes_stay_in_the_input_as_a_window() -> None:
     data = pickle.dumps(b"\x01" * 100_000, protocol=4)
-    vm, stream = run(data)
+    _vm, stream = run(data)
     assert render(stream.value).startswith("<bytes of 100000 bytes at offset")
 
 

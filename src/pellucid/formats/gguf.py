@@ -24,7 +24,7 @@ from pellucid.source import ByteSource
 GGUF_MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32
 MAX_ARRAY_DEPTH = 4  # ggml reads no nested arrays at all; the spec allows them
-MAX_ARRAY_ELEMENTS = 8_000_000  # string elements walked per file (vocabularies are ~256k)
+MAX_ARRAY_ELEMENTS = 4_000_000  # string elements walked per file (vocabularies: ~256k)
 TEMPLATE_KEY = "tokenizer.chat_template"
 
 
@@ -176,9 +176,9 @@ def _read(cursor: _Cursor, header: GgufHeader, keep_text: int) -> None:
     cursor.wide = header.version >= 2
     header.tensor_count = cursor.count("tensor count")
     header.kv_count = cursor.count("metadata count")
-    scale = 1 if cursor.wide else 0
-    _check_count(cursor, header.kv_count, MIN_KV_BYTES - 4 * (1 - scale), "metadata entries")
-    _check_count(cursor, header.tensor_count, MIN_TENSOR_BYTES - 4 * (1 - scale), "tensors")
+    narrow = 0 if cursor.wide else 4  # v1: 4-byte key and name lengths
+    _check_count(cursor, header.kv_count, MIN_KV_BYTES - narrow, "metadata entries")
+    _check_count(cursor, header.tensor_count, MIN_TENSOR_BYTES - narrow, "tensors")
     elements = [MAX_ARRAY_ELEMENTS]
     for _ in range(header.kv_count):
         header.kvs.append(_read_kv(cursor, keep_text, elements))

@@ -57,6 +57,8 @@ def joblib_hook(analysis: PickleAnalysis) -> Callable[[Any, Any, int], int]:
             vm.stack[-1] = Opaque("ndarray of objects")
             analysis.arrays += 1
             return inner.end
+        # pickle.load (not joblib.load) would read the array bytes as opcodes: look at them so.
+        vm.run_nested(nxt)
         size = _array_bytes(fields, _item_size(dtype, vm.builds))
         if size is None:
             raise PickleError(nxt - 1, "joblib array wrapper with unreadable shape or dtype")

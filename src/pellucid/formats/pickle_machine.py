@@ -9,6 +9,7 @@ takes the offset of its opcode and returns the offset of the next one.
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,9 @@ BLOB_MIN_CHARS = 32  # str literals too (base64 / hex of a pickle is never short
 WINDOW_MIN_BYTES = 4096  # longer bytes stay in the input as a Window
 WINDOW_MIN_TEXT = 1 << 20  # longer str stays undecoded
 _NEWLINE = re.compile(b"\n")
+_UINTS = {
+    width: struct.Struct(code) for width, code in ((1, "<B"), (2, "<H"), (4, "<I"), (8, "<Q"))
+}
 
 
 class PickleError(Exception):
@@ -148,8 +152,11 @@ class Machine:
             raise PickleError(at, f"undecodable name: {exc.reason}") from None
 
     def uint(self, at: int, start: int, width: int) -> int:
-        self.need(at, start + width)
-        return int.from_bytes(self.data[start : start + width], "little")
+        try:
+            value: int = _UINTS[width].unpack_from(self.data, start)[0]
+        except struct.error:
+            raise PickleError(at, "pickle data was truncated") from None
+        return value
 
     def blob(self, at: int, value: Any) -> None:
         self.blobs.append((at, value))

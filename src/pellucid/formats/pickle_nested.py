@@ -65,7 +65,9 @@ def _as_bytes(data: memoryview, value: Any, max_bytes: int) -> bytes | None:
     return None
 
 
-def _unwrap(raw: bytes, layers: tuple[str, ...], max_bytes: int) -> tuple[tuple[str, ...], bytes] | None:
+def _unwrap(
+    raw: bytes, layers: tuple[str, ...], max_bytes: int
+) -> tuple[tuple[str, ...], bytes] | None:
     if looks_like_pickle(raw):
         return (layers, raw) if layers or raw[:1] == b"\x80" or len(raw) > 16 else None
     if len(layers) >= _LAYERS:

@@ -124,7 +124,9 @@ class DataOps(Machine):
         if size > 65536:  # a real loader would build it; we need no digits of it
             self.stack.append(Opaque(f"int of {size} bytes"))
         else:
-            self.stack.append(int.from_bytes(self.data[start : start + size], "little", signed=True))
+            self.stack.append(
+                int.from_bytes(self.data[start : start + size], "little", signed=True)
+            )
         return start + size
 
     def op_float(self, at: int) -> int:

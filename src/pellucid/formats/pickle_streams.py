@@ -23,7 +23,11 @@ _NAME = rb"[A-Za-z_][\w.]{0,255}"
 _SALVAGE = re.compile(
     rb"\x80[\x00-\x05]"
     rb"|[ci]" + _NAME + rb"\n" + _NAME + rb"\n"
-    rb"|(?:\x8c.|X.\x00\x00\x00)" + _NAME + rb"(?:\x94|q.|h.)?(?:\x8c.|X.\x00\x00\x00)" + _NAME + rb"\x94?\x93",
+    rb"|(?:\x8c.|X.\x00\x00\x00)"
+    + _NAME
+    + rb"(?:\x94|q.|h.)?(?:\x8c.|X.\x00\x00\x00)"
+    + _NAME
+    + rb"\x94?\x93",
     re.DOTALL,
 )
 
@@ -114,7 +118,8 @@ def salvage(analysis: PickleAnalysis, start: int, end: int, budget: Budget) -> N
     for count, found in enumerate(_SALVAGE.finditer(vm.data, start, end)):
         if count >= SALVAGE_MAX_CANDIDATES:
             analysis.out_of_budget(
-                f"salvage stopped after {SALVAGE_MAX_CANDIDATES} candidates at offset {found.start()}"
+                f"salvage stopped after {SALVAGE_MAX_CANDIDATES} candidates "
+                f"at offset {found.start()}"
             )
             return
         at = found.start()
@@ -127,6 +132,8 @@ def salvage(analysis: PickleAnalysis, start: int, end: int, budget: Budget) -> N
             return
         if stream.stopped or len(vm.globals) > before:
             state = "a complete pickle" if stream.stopped else "a pickle fragment"
-            analysis.note("salvaged", at, f"{state} hidden in unparsed bytes ({stream.ops} opcodes)")
+            analysis.note(
+                "salvaged", at, f"{state} hidden in unparsed bytes ({stream.ops} opcodes)"
+            )
         if stream.ops > 1:
             resume = stream.end

@@ -187,7 +187,7 @@ class _Renderer:
                 self.value(item, depth + 1)
             self.put("}")
             return
-        opener, closer = _BRACKETS[type(value)] if type(value) in _BRACKETS else ("(", ")")
+        opener, closer = _BRACKETS.get(type(value), ("(", ")"))
         self.put(opener)
         self.items(value, depth, closer)
         if type(value) is tuple and len(value) == 1:

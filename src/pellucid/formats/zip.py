@@ -136,9 +136,9 @@ def _end_record(view: memoryview, at: int) -> EndRecord | None:
                 entries, cd_size, cd_offset = struct.unpack_from("<QQQ", view, record + 32)
                 limit, zip64 = record, True
                 break
+    if entries == 0 and cd_size == 0 and cd_offset == limit:  # an empty archive
+        return EndRecord(at, 0, 0, cd_offset, cd_offset, limit, zip64)
     for start in (cd_offset, limit - cd_size):  # miniz trusts the offset; zipfile adjusts it
-        if entries == 0 and cd_size == 0 and 0 <= start <= limit:
-            return EndRecord(at, 0, 0, cd_offset, start, limit, zip64)
         if 0 <= start < len(view) and view[start : start + 4] == CENTRAL_SIG:
             return EndRecord(at, entries, cd_size, cd_offset, start, limit, zip64)
     return None
@@ -157,7 +157,7 @@ def read_directory(view: memoryview, max_members: int) -> Directory:
             f"{end.cd_start}; torch.load (miniz) cannot open this file, Python zipfile can")))
     entries, truncated = _central_directory(view, end, max_members, anomalies)
     entries = [_with_local(view, e, anomalies) for e in entries]
-    gaps = _layout(view, entries, end, anomalies)
+    gaps = [] if truncated else _layout(view, entries, end, anomalies)
     spans = [(e.data_offset, e.data_offset + e.compressed_size) for e in entries]
     anomalies.extend(
         Anomaly(Issue.EXTRA_END, extra.offset, (

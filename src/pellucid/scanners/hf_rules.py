@@ -80,9 +80,9 @@ LFS_MALFORMED = Rule(
     description=(
         "A file begins like a Git LFS pointer but breaks the pointer format (missing or bad "
         "oid or size, lines out of order) or continues past the pointer text. git-lfs treats "
-        "files over 1024 bytes as content, and loaders such as torch.load read zip archives "
-        "from the end of a file, so text that looks like a harmless pointer can front real "
-        "content; that content is scanned as a member."),
+        "files over 1024 bytes as content, and zip readers such as Python's zipfile (used for "
+        "Keras .keras files) find an archive at the end of a file, so text that looks "
+        "like a harmless pointer can front real content; that content is scanned as a member."),
     remediation="Fetch the file again with git-lfs; do not load it as it is.",
     references=(_LFS_SPEC,), confidence=Confidence.MEDIUM)
 PICKLE_ONLY = Rule(

@@ -59,19 +59,34 @@ class PickleScanner:
         depth = sum(name.startswith(NESTED_PREFIX) for name in artifact.member)
         for item in nested:
             wrapping = "+".join(item.encoding) or "raw"
-            verdict.add(NESTED_PICKLE, wrapping, item.offset, f"<{wrapping} pickle of {len(item.data)} bytes>",
-                        f"a literal holds a pickle ({wrapping}); scanned as member "
-                        f"{NESTED_PREFIX}{item.offset}")
+            verdict.add(
+                NESTED_PICKLE,
+                wrapping,
+                item.offset,
+                f"<{wrapping} pickle of {len(item.data)} bytes>",
+                f"a literal holds a pickle ({wrapping}); scanned as member "
+                f"{NESTED_PREFIX}{item.offset}",
+            )
             if depth >= ctx.budget.max_nested_pickle_depth:
-                incomplete.append(f"pickle nested deeper than {ctx.budget.max_nested_pickle_depth} "
-                                  f"at offset {item.offset} not scanned (budget)")
+                incomplete.append(
+                    f"pickle nested deeper than {ctx.budget.max_nested_pickle_depth} "
+                    f"at offset {item.offset} not scanned (budget)"
+                )
             elif len(members) >= _MAX_NESTED_MEMBERS:
-                incomplete.append(f"more than {_MAX_NESTED_MEMBERS} nested pickles; rest not scanned")
+                incomplete.append(
+                    f"more than {_MAX_NESTED_MEMBERS} nested pickles; rest not scanned"
+                )
                 break
             else:
-                members.append(Member(f"{NESTED_PREFIX}{item.offset}", ByteSource(item.data),
-                                      note=f"pickle in a {wrapping} literal", kind=FileKind.PICKLE,
-                                      unpacked=True))
+                members.append(
+                    Member(
+                        f"{NESTED_PREFIX}{item.offset}",
+                        ByteSource(item.data),
+                        note=f"pickle in a {wrapping} literal",
+                        kind=FileKind.PICKLE,
+                        unpacked=True,
+                    )
+                )
         return members, incomplete
 
 

@@ -36,7 +36,10 @@ KNOWN_GADGET = Rule(
         "pkgutil.resolve_name, runpy, pip and many less obvious ones). Loading the file runs "
         "the attacker's payload with the privileges of the loading process."
     ),
-    remediation="Do not load this file. Report it to the model host and obtain weights from a trusted source.",
+    remediation=(
+        "Do not load this file. Report it to the model host and "
+        "obtain weights from a trusted source."
+    ),
     references=(_CWE_502, "https://github.com/advisories/GHSA-vvpj-8cmc-gx39", _HIDE_AND_SEEK),
 )
 MODULE_TRAVERSAL = Rule(
@@ -50,7 +53,10 @@ MODULE_TRAVERSAL = Rule(
         "pairs see an attribute of a trusted module, but the loader reaches any function of the "
         "imported module, including os.system."
     ),
-    remediation="Do not load this file; no legitimate checkpoint needs to name a module through another one.",
+    remediation=(
+        "Do not load this file; no legitimate checkpoint needs to "
+        "name a module through another one."
+    ),
     references=("https://github.com/advisories/GHSA-5j3x-jp52-966f", _CWE_502),
 )
 MUTATION = Rule(
@@ -64,7 +70,9 @@ MUTATION = Rule(
         "trusted names for the rest of the process (ShadowPickle overwrites of "
         "collections.OrderedDict, numpy.__builtins__ reached through BUILD state)."
     ),
-    remediation="Do not load this file; ordinary checkpoints only set state on objects they create.",
+    remediation=(
+        "Do not load this file; ordinary checkpoints only set state on objects they create."
+    ),
     references=(
         "https://github.com/protectai/modelscan/issues/85",
         "https://github.com/protectai/modelscan/issues/330",
@@ -139,7 +147,9 @@ NESTED_PICKLE = Rule(
         "gzip. Handed to pickle.loads at load time it runs like the outer pickle but is invisible "
         "to a scan of the outer opcodes. pellucid scans the inner pickle as a member of this file."
     ),
-    remediation="Inspect the nested pickle's own findings; do not load the file if it is unexpected.",
+    remediation=(
+        "Inspect the nested pickle's own findings; do not load the file if it is unexpected."
+    ),
     references=("https://github.com/protectai/modelscan/issues/267", _CWE_502),
 )
 SUSPICIOUS_ARGUMENT = Rule(

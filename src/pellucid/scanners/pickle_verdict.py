@@ -58,8 +58,15 @@ class Verdict:
         self.policy = policy
         self.entries: dict[tuple[str, Any], _Entry] = {}
 
-    def add(self, rule: Rule, key: Any, offset: int, snippet: str, detail: str,
-            references: tuple[str, ...] = ()) -> None:
+    def add(
+        self,
+        rule: Rule,
+        key: Any,
+        offset: int,
+        snippet: str,
+        detail: str,
+        references: tuple[str, ...] = (),
+    ) -> None:
         entry = self.entries.get((rule.id, key))
         if entry is None:
             self.entries[(rule.id, key)] = _Entry(rule, offset, snippet, detail, references)
@@ -83,17 +90,31 @@ class Verdict:
         calls = _first_calls(vm.calls)
         salvaged = analysis.salvage_from
         for found in vm.globals:
-            where = " (recovered from unparsed bytes)" if salvaged is not None and found.offset >= salvaged else ""
+            where = (
+                " (recovered from unparsed bytes)"
+                if salvaged is not None and found.offset >= salvaged
+                else ""
+            )
             self._global(found, calls.get(found.key), where)
         for event in vm.mutations:
             self._mutation(event)
         for offset, code in vm.exts:
-            self.add(EXTENSION_CODE, code, offset, f"EXT code {code}",
-                     f"extension code {code} is not registered in a standard interpreter")
+            self.add(
+                EXTENSION_CODE,
+                code,
+                offset,
+                f"EXT code {code}",
+                f"extension code {code} is not registered in a standard interpreter",
+            )
         for anomaly in analysis.anomalies:
             rule = _ANOMALY_RULES.get(anomaly.kind, MALFORMED)
-            self.add(rule, anomaly.kind, anomaly.offset, anomaly.detail[:200],
-                     f"{anomaly.kind}: {anomaly.detail}")
+            self.add(
+                rule,
+                anomaly.kind,
+                anomaly.offset,
+                anomaly.detail[:200],
+                f"{anomaly.kind}: {anomaly.detail}",
+            )
         self._arguments(vm.calls)
 
     def _global(self, found: Global, call: Call | None, where: str) -> None:
@@ -103,26 +124,49 @@ class Verdict:
         if found.computed is not None:
             args = found.computed.args
             snippet = f"STACK_GLOBAL({render(args[0], 90)}, {render(args[1], 90)})"
-            self.add(COMPUTED_GLOBAL, "computed", found.offset, snippet,
-                     f"import name computed at load time{where}")
+            self.add(
+                COMPUTED_GLOBAL,
+                "computed",
+                found.offset,
+                snippet,
+                f"import name computed at load time{where}",
+            )
             return
         if knowledge.is_module_alias(module, qualname):
             gadget = knowledge.known_gadget(module, qualname)
-            reason = f"; reaches {gadget.module}.{gadget.qualname}: {gadget.reason}" if gadget else ""
-            self.add(MODULE_TRAVERSAL, name, found.offset, snippet,
-                     f"{name} walks through a module attribute{reason}{where}",
-                     gadget.references if gadget else ())
+            reason = (
+                f"; reaches {gadget.module}.{gadget.qualname}: {gadget.reason}" if gadget else ""
+            )
+            self.add(
+                MODULE_TRAVERSAL,
+                name,
+                found.offset,
+                snippet,
+                f"{name} walks through a module attribute{reason}{where}",
+                gadget.references if gadget else (),
+            )
             return
         if knowledge.allowed(module, qualname) is not None:
             return
         gadget = knowledge.known_gadget(module, qualname)
         if gadget is not None:
-            self.add(KNOWN_GADGET, name, found.offset, snippet,
-                     f"{name}: {gadget.reason}{where}", gadget.references)
+            self.add(
+                KNOWN_GADGET,
+                name,
+                found.offset,
+                snippet,
+                f"{name}: {gadget.reason}{where}",
+                gadget.references,
+            )
         elif not self.policy.allows_global(module, qualname):
-            self.add(UNKNOWN_GLOBAL, name, found.offset, snippet,
-                     f"{name} is not on the allowlist{where}; if you trust it, allow it in your "
-                     f'policy: [pickle] allow = ["{name}"]')
+            self.add(
+                UNKNOWN_GLOBAL,
+                name,
+                found.offset,
+                snippet,
+                f"{name} is not on the allowlist{where}; if you trust it, allow it in your "
+                f'policy: [pickle] allow = ["{name}"]',
+            )
 
     def _mutation(self, event: Mutation) -> None:
         target = render(event.target, 80)
@@ -135,8 +179,13 @@ class Verdict:
             snippet = f"{target}[{render(key, 50)}] = {render(value, 60)}"
         else:
             snippet = f"{target}.{event.op.lower()}({render(state, 110)})"
-        self.add(MUTATION, target, event.offset, snippet,
-                 f"{event.op} writes into imported object {target}")
+        self.add(
+            MUTATION,
+            target,
+            event.offset,
+            snippet,
+            f"{event.op} writes into imported object {target}",
+        )
 
     def _arguments(self, calls: list[Call]) -> None:
         for call in calls:
@@ -145,8 +194,13 @@ class Verdict:
                 continue
             text = _code_like(call.args)
             if text is not None:
-                self.add(SUSPICIOUS_ARGUMENT, root.key, call.offset, render(call),
-                         f"{root.module}.{root.qualname} receives code-like text {text[:80]!r}")
+                self.add(
+                    SUSPICIOUS_ARGUMENT,
+                    root.key,
+                    call.offset,
+                    render(call),
+                    f"{root.module}.{root.qualname} receives code-like text {text[:80]!r}",
+                )
 
 
 def _first_calls(calls: list[Call]) -> dict[tuple[str, str], Call]:
