@@ -22,8 +22,8 @@ from archive_samples import (
     scanners,
     torch_like_zip,
 )
-from canary import Canary
 
+from canary import Canary
 from pellucid.budget import Budget
 from pellucid.formats.compression import is_lzma_alone, joblib_zfile_start
 from pellucid.identify import identify
@@ -59,12 +59,14 @@ def _tar(entries: list[tarfile.TarInfo | tuple[str, bytes]]) -> bytes:
 
 
 @pytest.mark.parametrize("codec", ["zlib", "gzip", "bz2", "xz", "lz4"])
-def test_joblib_compressor_is_opened_and_the_pickle_reached(tmp_path: Path, canary: Canary,
-                                                            codec: str) -> None:
+def test_joblib_compressor_is_opened_and_the_pickle_reached(
+    tmp_path: Path, canary: Canary, codec: str
+) -> None:
     path = tmp_path / "model.joblib"
     joblib.dump({"model": _Payload(canary.shell)}, path, compress=(codec, 3))
     report = audit(path)
-    assert reached(report) == [(f"<{codec.replace("bz2", "bzip2")} content>",)]
+    name = "bzip2" if codec == "bz2" else codec
+    assert reached(report) == [(f"<{name} content>",)]
     assert report.coverage[0].status is CoverageStatus.EXAMINED
     assert report.coverage[1].artifact.kind is FileKind.PICKLE
 
@@ -75,8 +77,9 @@ def test_joblib_lzma_alone_is_decoded(tmp_path: Path, canary: Canary) -> None:
     data = path.read_bytes()
     assert is_lzma_alone(data[:13])
     # identify.py has no magic for the legacy .lzma header yet: scan it as the xz codec does.
-    result = CompressedScanner().scan(Artifact("model.joblib", FileKind.XZ, len(data)),
-                                      ByteSource(data), ScanContext())
+    result = CompressedScanner().scan(
+        Artifact("model.joblib", FileKind.XZ, len(data)), ByteSource(data), ScanContext()
+    )
     [member] = result.members
     assert identify(member.source) is FileKind.PICKLE
     assert b"system" in member.source.read()
@@ -86,16 +89,23 @@ def test_joblib_legacy_zfile_header_is_skipped(canary: Canary) -> None:
     body = zlib.compress(payload(canary))
     data = b"ZF" + f"0x{len(payload(canary)):016x}".encode() + b" " + body
     assert joblib_zfile_start(data[:32]) == 21
-    result = CompressedScanner().scan(Artifact("old.pkl", FileKind.ZLIB, len(data)),
-                                      ByteSource(data), ScanContext())
+    result = CompressedScanner().scan(
+        Artifact("old.pkl", FileKind.ZLIB, len(data)), ByteSource(data), ScanContext()
+    )
     assert result.members[0].source.read() == payload(canary)
 
 
-@pytest.mark.parametrize(("name", "compress"), [("model.pkl.gz", gzip.compress),
-                                                ("model.pkl.bz2", bz2.compress),
-                                                ("model.pkl.xz", lzma.compress)])
-def test_compressed_pickle_file(tmp_path: Path, canary: Canary, name: str,
-                                compress: object) -> None:
+@pytest.mark.parametrize(
+    ("name", "compress"),
+    [
+        ("model.pkl.gz", gzip.compress),
+        ("model.pkl.bz2", bz2.compress),
+        ("model.pkl.xz", lzma.compress),
+    ],
+)
+def test_compressed_pickle_file(
+    tmp_path: Path, canary: Canary, name: str, compress: object
+) -> None:
     path = tmp_path / name
     path.write_bytes(compress(payload(canary)))  # type: ignore[operator]
     report = audit(path)
@@ -116,7 +126,8 @@ def test_gzip_member_budget_is_incomplete(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(os.urandom(64 * 1024)))
     report = audit(path, Budget(max_member_bytes=4096))
     assert of_rule(report, "PCL-ARC-003")[0].evidence.snippet == (
-        "decompresses to more than 4096 bytes")
+        "decompresses to more than 4096 bytes"
+    )
 
 
 def test_concatenated_gzip_members_and_trailing_data(tmp_path: Path, canary: Canary) -> None:
@@ -139,8 +150,9 @@ def test_seven_zip_with_a_torch_zip_inside(tmp_path: Path, canary: Canary) -> No
     assert coverage_of(report, "pytorch_model.bin").artifact.kind is FileKind.ZIP
 
 
-def test_seven_zip_without_py7zr_is_incomplete(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_seven_zip_without_py7zr_is_incomplete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     py7zr = pytest.importorskip("py7zr")
     path = tmp_path / "model.7z"
     with py7zr.SevenZipFile(path, "w") as archive:
@@ -165,8 +177,14 @@ def test_tar_path_traversal_and_links(tmp_path: Path, canary: Canary) -> None:
 
 
 def test_legacy_torch_tar_members_are_pickles(tmp_path: Path, canary: Canary) -> None:
-    data = _tar([("sys_info", benign_pickle()), ("pickle", payload(canary)),
-                 ("storages", b"\x80\x02K\x00."), ("tensors", b"\x80\x02K\x00.")])
+    data = _tar(
+        [
+            ("sys_info", benign_pickle()),
+            ("pickle", payload(canary)),
+            ("storages", b"\x80\x02K\x00."),
+            ("tensors", b"\x80\x02K\x00."),
+        ]
+    )
     path = tmp_path / "legacy.pt"
     path.write_bytes(data)
     report = audit(path)

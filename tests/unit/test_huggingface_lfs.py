@@ -34,7 +34,8 @@ def test_lfs_pointer_means_weights_not_downloaded() -> None:
     assert finding.evidence.offset == 0
     assert OID in finding.evidence.snippet
     assert result.incomplete == (
-        f"Git LFS pointer: the real file (oid sha256:{OID} size 4944321984) is not present",)
+        f"Git LFS pointer: the real file (oid sha256:{OID} size 4944321984) is not present",
+    )
     assert result.members == ()
 
 
@@ -69,8 +70,9 @@ def test_lfs_pointer_fronting_a_zip_hands_the_rest_over(tmp_path: Path) -> None:
 
 def test_pointer_in_a_model_folder_makes_the_audit_incomplete(tmp_path: Path) -> None:
     (tmp_path / "model.safetensors").write_text(POINTER)
-    report = run_audit([tmp_path], AuditOptions(scanners=[LfsPointerScanner()],
-                                                folder_analyzers=[]))
+    report = run_audit(
+        [tmp_path], AuditOptions(scanners=[LfsPointerScanner()], folder_analyzers=[])
+    )
     (coverage,) = report.coverage
     assert coverage.status is CoverageStatus.INCOMPLETE
     assert [f.rule_id for f in report.findings] == ["PCL-HFR-007"]

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from canary import Canary, fires_in_subprocess
 from chat_template_samples import BENIGN, hostile
-
 from pellucid.audit import AuditOptions, run_audit
 from pellucid.identify import TORCH_LEGACY_MAGIC
 from pellucid.model import AuditReport, Finding, Severity
@@ -33,13 +32,17 @@ class TinyModel(nn.Module):
 
 def audit(*paths: Path) -> AuditReport:
     scanners = [HfConfigScanner(), LfsPointerScanner(), PythonCodeScanner()]
-    return run_audit(list(paths), AuditOptions(scanners=scanners,
-                                               folder_analyzers=[HfRepoAnalyzer()]))
+    return run_audit(
+        list(paths), AuditOptions(scanners=scanners, folder_analyzers=[HfRepoAnalyzer()])
+    )
 
 
 def rules(report: AuditReport, prefix: str = "PCL-") -> list[tuple[str, str, Severity]]:
-    return sorted((f.rule_id, Path(f.evidence.file).name, f.severity) for f in report.findings
-                  if f.rule_id.startswith(prefix))
+    return sorted(
+        (f.rule_id, Path(f.evidence.file).name, f.severity)
+        for f in report.findings
+        if f.rule_id.startswith(prefix)
+    )
 
 
 def of(report: AuditReport, rule_id: str) -> list[Finding]:
@@ -65,9 +68,16 @@ def torch_zip(path: Path, with_pickle: bool = True) -> None:
 
 def test_remote_code_model_that_spawns_a_process(tmp_path: Path, canary: Canary) -> None:
     model = tmp_path / "model"
-    write_json(model / "config.json", {"model_type": "tiny", "auto_map": {
-        "AutoModel": "modeling_tiny.TinyModel",
-        "AutoModelForCausalLM": "someone-else/tiny-code--modeling_tiny.TinyForCausalLM"}})
+    write_json(
+        model / "config.json",
+        {
+            "model_type": "tiny",
+            "auto_map": {
+                "AutoModel": "modeling_tiny.TinyModel",
+                "AutoModelForCausalLM": "someone-else/tiny-code--modeling_tiny.TinyForCausalLM",
+            },
+        },
+    )
     (model / "modeling_tiny.py").write_text(MODELING_THAT_SPAWNS.format(command=canary.shell))
     (model / "model.safetensors").write_bytes(safetensors_bytes())
     report = audit(model)
@@ -83,9 +93,12 @@ def test_remote_code_model_that_spawns_a_process(tmp_path: Path, canary: Canary)
     # The sample is real: importing the module (what trust_remote_code does) runs the command.
     proof = tmp_path / "proof"
     probe = tmp_path / "probe.py"
-    probe.write_text(MODELING_THAT_SPAWNS.format(command=f"touch {proof}")
-                     .replace("import torch\nfrom torch import nn\n", "")
-                     .replace("(nn.Module)", "").replace("torch.relu(x)", "x"))
+    probe.write_text(
+        MODELING_THAT_SPAWNS.format(command=f"touch {proof}")
+        .replace("import torch\nfrom torch import nn\n", "")
+        .replace("(nn.Module)", "")
+        .replace("torch.relu(x)", "x")
+    )
     assert fires_in_subprocess(f"import runpy; runpy.run_path({str(probe)!r})", proof)
 
 
@@ -114,11 +127,18 @@ def test_sharded_index_with_a_missing_shard_and_a_parent_path(tmp_path: Path) ->
     model = tmp_path / "model"
     (model / "model-00001-of-00002.safetensors").parent.mkdir(parents=True)
     (model / "model-00001-of-00002.safetensors").write_bytes(safetensors_bytes())
-    write_json(model / "model.safetensors.index.json", {"metadata": {}, "weight_map": {
-        "a.weight": "model-00001-of-00002.safetensors",
-        "b.weight": "model-00002-of-00002.safetensors",
-        "c.weight": "../../other/pytorch_model.bin",
-        "d.weight": 7}})
+    write_json(
+        model / "model.safetensors.index.json",
+        {
+            "metadata": {},
+            "weight_map": {
+                "a.weight": "model-00001-of-00002.safetensors",
+                "b.weight": "model-00002-of-00002.safetensors",
+                "c.weight": "../../other/pytorch_model.bin",
+                "d.weight": 7,
+            },
+        },
+    )
     report = audit(model)
     assert rules(report) == [
         ("PCL-HFR-013", "model.safetensors.index.json", Severity.LOW),
@@ -132,8 +152,10 @@ def test_sharded_index_with_a_missing_shard_and_a_parent_path(tmp_path: Path) ->
 
 
 def test_code_named_by_auto_map_is_missing(tmp_path: Path) -> None:
-    write_json(tmp_path / "tokenizer_config.json", {"auto_map": {
-        "AutoTokenizer": ["tokenization_tiny.TinyTokenizer", None]}})
+    write_json(
+        tmp_path / "tokenizer_config.json",
+        {"auto_map": {"AutoTokenizer": ["tokenization_tiny.TinyTokenizer", None]}},
+    )
     report = audit(tmp_path)
     (missing,) = of(report, "PCL-HFR-011")
     assert missing.evidence.snippet == "auto_map.AutoTokenizer[0]: tokenization_tiny.TinyTokenizer"
@@ -157,9 +179,14 @@ def test_python_files_without_auto_map(tmp_path: Path) -> None:
 
 
 def test_diffusers_component_code_is_referenced_from_the_pipeline_folder(tmp_path: Path) -> None:
-    write_json(tmp_path / "model_index.json", {"_class_name": "StableDiffusionPipeline",
-                                               "_diffusers_version": "0.30.0",
-                                               "unet": ["my_unet", "MyUNet"]})
+    write_json(
+        tmp_path / "model_index.json",
+        {
+            "_class_name": "StableDiffusionPipeline",
+            "_diffusers_version": "0.30.0",
+            "unet": ["my_unet", "MyUNet"],
+        },
+    )
     write_json(tmp_path / "unet" / "config.json", {"_class_name": "MyUNet"})
     (tmp_path / "unet" / "my_unet.py").write_text("import torch\n")
     report = audit(tmp_path)
@@ -183,15 +210,19 @@ def test_hugging_face_cache_snapshot_links(tmp_path: Path) -> None:
     blobs, snapshot = repo / "blobs", repo / "snapshots" / "0123abc"
     blobs.mkdir(parents=True)
     snapshot.mkdir(parents=True)
-    (blobs / "b1").write_text(json.dumps({"model_type": "tiny", "auto_map": {
-        "AutoModel": "org/tiny--modeling_tiny.TinyModel"}}))
+    (blobs / "b1").write_text(
+        json.dumps(
+            {"model_type": "tiny", "auto_map": {"AutoModel": "org/tiny--modeling_tiny.TinyModel"}}
+        )
+    )
     (blobs / "b2").write_text("import torch\n")
     (blobs / "b3").write_text(json.dumps({"weight_map": {"w": "model-1.safetensors"}}))
     (snapshot / "config.json").symlink_to("../../blobs/b1")
     (snapshot / "modeling_tiny.py").symlink_to("../../blobs/b2")
     (snapshot / "model.safetensors.index.json").symlink_to("../../blobs/b3")
     (snapshot / "model-1.safetensors").symlink_to("../../blobs/not-downloaded")
-    report = audit(repo)
+    # The snapshot is what users point at; its links resolve into blobs/ of the same repo.
+    report = audit(snapshot)
     assert rules(report) == [
         ("PCL-HFR-001", "config.json", Severity.MEDIUM),
         ("PCL-HFR-013", "model.safetensors.index.json", Severity.LOW),

@@ -202,22 +202,32 @@ class TinyTokenizer(PreTrainedTokenizer):
 '''
 
 
-@pytest.mark.parametrize(("name", "code"), [("configuration_tiny.py", CONFIGURATION),
-                                            ("modeling_tiny.py", MODELING),
-                                            ("tokenization_tiny.py", TOKENIZATION)])
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("configuration_tiny.py", CONFIGURATION),
+        ("modeling_tiny.py", MODELING),
+        ("tokenization_tiny.py", TOKENIZATION),
+    ],
+)
 def test_transformers_style_code_has_no_medium_or_high_findings(name: str, code: str) -> None:
     data = textwrap.dedent(code).encode()
-    result = PythonCodeScanner().scan(Artifact(name, FileKind.PYTHON, len(data)),
-                                      ByteSource(data), ScanContext())
-    loud = [(f.rule_id, f.evidence.line, f.evidence.snippet) for f in result.findings
-            if f.severity >= Severity.MEDIUM]
+    result = PythonCodeScanner().scan(
+        Artifact(name, FileKind.PYTHON, len(data)), ByteSource(data), ScanContext()
+    )
+    loud = [
+        (f.rule_id, f.evidence.line, f.evidence.snippet)
+        for f in result.findings
+        if f.severity >= Severity.MEDIUM
+    ]
     assert loud == []
     assert result.incomplete == ()
 
 
 def test_tokenizer_save_vocabulary_write_is_reported_low() -> None:
     data = TOKENIZATION.encode()
-    result = PythonCodeScanner().scan(Artifact("t.py", FileKind.PYTHON, len(data)),
-                                      ByteSource(data), ScanContext())
+    result = PythonCodeScanner().scan(
+        Artifact("t.py", FileKind.PYTHON, len(data)), ByteSource(data), ScanContext()
+    )
     assert [(f.rule_id, f.severity) for f in result.findings] == [("PCL-PY-006", Severity.LOW)]
     assert "save_vocabulary" in result.findings[0].detail

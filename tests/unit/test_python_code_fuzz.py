@@ -10,11 +10,45 @@ from pellucid.scanners.base import ScanContext
 from pellucid.scanners.python_code import PythonCodeScanner
 from pellucid.source import ByteSource
 
-_TOKENS = ["import os", "from subprocess import *", " as ", "(", ")", "[", "]", ".", ",", ":",
-           "=", "\n", "    ", "exec", "eval", "getattr", "__import__", "'os'", "'system'",
-           "chr(65)", "+", "[::-1]", "base64.b64decode", "open", "'w'", "def save_x():",
-           "setattr", "sys.modules", "os.environ['HF_TOKEN']", "lambda x:", "class A:",
-           "# coding: utf-7\n", "\\", '"""', "f'{x}'", "yaml.load", "torch.load"]
+_TOKENS = [
+    "import os",
+    "from subprocess import *",
+    " as ",
+    "(",
+    ")",
+    "[",
+    "]",
+    ".",
+    ",",
+    ":",
+    "=",
+    "\n",
+    "    ",
+    "exec",
+    "eval",
+    "getattr",
+    "__import__",
+    "'os'",
+    "'system'",
+    "chr(65)",
+    "+",
+    "[::-1]",
+    "base64.b64decode",
+    "open",
+    "'w'",
+    "def save_x():",
+    "setattr",
+    "sys.modules",
+    "os.environ['HF_TOKEN']",
+    "lambda x:",
+    "class A:",
+    "# coding: utf-7\n",
+    "\\",
+    '"""',
+    "f'{x}'",
+    "yaml.load",
+    "torch.load",
+]
 
 
 def _scan(data: bytes) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from canary import Canary
 
+from canary import Canary
 from pellucid.budget import Budget
 from pellucid.model import Artifact, FileKind, Finding, Severity
 from pellucid.scanners.base import ScanContext, ScanResult
@@ -37,7 +37,10 @@ def test_process_spawning_through_aliases(canary: Canary) -> None:
         """)
     hits = only(result, "PCL-PY-001")
     assert [(f.evidence.line, f.severity) for f in hits] == [
-        (4, Severity.HIGH), (5, Severity.HIGH), (6, Severity.HIGH)]
+        (4, Severity.HIGH),
+        (5, Severity.HIGH),
+        (6, Severity.HIGH),
+    ]
     assert hits[0].evidence.snippet == f"run({canary.shell!r})"
     assert "os.system" in hits[0].detail
     assert "subprocess.Popen" in hits[1].detail
@@ -46,14 +49,19 @@ def test_process_spawning_through_aliases(canary: Canary) -> None:
 def test_star_import_of_subprocess_resolves_bare_names() -> None:
     result = scan("from subprocess import *\ncall(['id'])\n")
     assert [(f.rule_id, f.evidence.line) for f in result.findings] == [
-        ("PCL-PY-001", 1), ("PCL-PY-001", 2)]
+        ("PCL-PY-001", 1),
+        ("PCL-PY-001", 2),
+    ]
 
 
 def test_builtins_lookups_resolve_exec() -> None:
-    result = scan("import builtins\nvars(builtins)['exec']('x = 1')\n"
-                  "getattr(__builtins__, 'eval')(data)\n")
+    result = scan(
+        "import builtins\nvars(builtins)['exec']('x = 1')\ngetattr(__builtins__, 'eval')(data)\n"
+    )
     assert [(f.rule_id, f.evidence.line) for f in result.findings] == [
-        ("PCL-PY-005", 2), ("PCL-PY-005", 3)]
+        ("PCL-PY-005", 2),
+        ("PCL-PY-005", 3),
+    ]
     assert "of a literal" in result.findings[0].detail
     assert "computed" in result.findings[1].detail
 
@@ -67,7 +75,10 @@ def test_native_library_loading() -> None:
         ffi.dlopen("libc.so.6")
         """)
     assert [(f.rule_id, f.evidence.line) for f in result.findings] == [
-        ("PCL-PY-002", 3), ("PCL-PY-002", 4), ("PCL-PY-002", 5)]
+        ("PCL-PY-002", 3),
+        ("PCL-PY-002", 4),
+        ("PCL-PY-002", 5),
+    ]
 
 
 def test_network_clients() -> None:
@@ -79,8 +90,10 @@ def test_network_clients() -> None:
         urlopen("https://example.invalid/stage2.py")
         """)
     assert [(f.rule_id, f.severity, f.evidence.line) for f in result.findings] == [
-        ("PCL-PY-003", Severity.HIGH, 3), ("PCL-PY-003", Severity.HIGH, 4),
-        ("PCL-PY-003", Severity.HIGH, 5)]
+        ("PCL-PY-003", Severity.HIGH, 3),
+        ("PCL-PY-003", Severity.HIGH, 4),
+        ("PCL-PY-003", Severity.HIGH, 5),
+    ]
 
 
 def test_exec_of_base64_decoded_payload_through_variables(canary: Canary) -> None:
@@ -105,7 +118,9 @@ def test_exec_of_base64_decoded_payload_through_variables(canary: Canary) -> Non
 def test_exec_and_eval_of_literals_are_medium() -> None:
     result = scan("eval('1 + 1')\ncompile(source, '<x>', 'exec')\n")
     assert [(f.rule_id, f.severity) for f in result.findings] == [
-        ("PCL-PY-005", Severity.MEDIUM), ("PCL-PY-005", Severity.MEDIUM)]
+        ("PCL-PY-005", Severity.MEDIUM),
+        ("PCL-PY-005", Severity.MEDIUM),
+    ]
 
 
 def test_file_writes_and_deletes() -> None:
@@ -120,7 +135,11 @@ def test_file_writes_and_deletes() -> None:
             f.read()
         """)
     assert [(f.rule_id, f.evidence.line) for f in result.findings] == [
-        ("PCL-PY-006", 3), ("PCL-PY-006", 4), ("PCL-PY-006", 5), ("PCL-PY-006", 6)]
+        ("PCL-PY-006", 3),
+        ("PCL-PY-006", 4),
+        ("PCL-PY-006", 5),
+        ("PCL-PY-006", 6),
+    ]
     assert {f.severity for f in result.findings} == {Severity.MEDIUM}
 
 
@@ -134,7 +153,9 @@ def test_writes_in_save_functions_are_low_unless_called_on_import() -> None:
         save_cache()
         """)
     assert [(f.evidence.line, f.severity) for f in result.findings] == [
-        (2, Severity.LOW), (5, Severity.MEDIUM)]
+        (2, Severity.LOW),
+        (5, Severity.MEDIUM),
+    ]
 
 
 def test_unsafe_deserialisers() -> None:
@@ -153,9 +174,15 @@ def test_unsafe_deserialisers() -> None:
         torch.load("w.bin", weights_only=True)
         """)
     got = [(f.evidence.line, f.severity) for f in only(result, "PCL-PY-007")]
-    assert got == [(3, Severity.MEDIUM), (4, Severity.MEDIUM), (5, Severity.MEDIUM),
-                   (6, Severity.MEDIUM), (8, Severity.MEDIUM), (10, Severity.MEDIUM),
-                   (11, Severity.LOW)]
+    assert got == [
+        (3, Severity.MEDIUM),
+        (4, Severity.MEDIUM),
+        (5, Severity.MEDIUM),
+        (6, Severity.MEDIUM),
+        (8, Severity.MEDIUM),
+        (10, Severity.MEDIUM),
+        (11, Severity.LOW),
+    ]
 
 
 def test_credential_and_environment_reads() -> None:
@@ -168,8 +195,12 @@ def test_credential_and_environment_reads() -> None:
         quiet = os.environ.get("TOKENIZERS_PARALLELISM", "false")
         """)
     got = [(f.evidence.line, f.severity) for f in only(result, "PCL-PY-008")]
-    assert got == [(2, Severity.MEDIUM), (3, Severity.MEDIUM), (4, Severity.MEDIUM),
-                   (5, Severity.HIGH)]
+    assert got == [
+        (2, Severity.MEDIUM),
+        (3, Severity.MEDIUM),
+        (4, Severity.MEDIUM),
+        (5, Severity.HIGH),
+    ]
 
 
 def test_monkey_patching_modules_and_builtins() -> None:
@@ -185,10 +216,12 @@ def test_monkey_patching_modules_and_builtins() -> None:
 
 
 def test_dynamic_import_with_computed_name() -> None:
-    result = scan("import importlib\nm = importlib.import_module(name)\n"
-                  "n = importlib.import_module('json')\n")
+    result = scan(
+        "import importlib\nm = importlib.import_module(name)\nn = importlib.import_module('json')\n"
+    )
     assert [(f.rule_id, f.severity, f.evidence.line) for f in result.findings] == [
-        ("PCL-PY-010", Severity.LOW, 2)]
+        ("PCL-PY-010", Severity.LOW, 2)
+    ]
 
 
 def test_encoded_constants_and_chr_spelling() -> None:
@@ -205,13 +238,16 @@ def test_utf7_source_encoding_hides_an_import() -> None:
     source = b"# -*- coding: utf-7 -*-\nx = 1 +ADs- import os +ADs- os.system('id')\n"
     result = scan(source)
     assert [(f.rule_id, f.severity, f.evidence.line) for f in result.findings] == [
-        ("PCL-PY-011", Severity.MEDIUM, 1), ("PCL-PY-001", Severity.HIGH, 2)]
+        ("PCL-PY-011", Severity.MEDIUM, 1),
+        ("PCL-PY-001", Severity.HIGH, 2),
+    ]
 
 
 def test_source_that_does_not_parse_is_info() -> None:
     result = scan("print 'python 2'\n")
     assert [(f.rule_id, f.severity, f.evidence.line) for f in result.findings] == [
-        ("PCL-PY-012", Severity.INFO, 1)]
+        ("PCL-PY-012", Severity.INFO, 1)
+    ]
     assert result.incomplete == ()
 
 
@@ -228,8 +264,9 @@ def test_findings_per_rule_are_capped() -> None:
     assert "10 more" in hits[-1].detail
 
 
-@pytest.mark.parametrize("deep", ["(" * 150 + "1" + ")" * 150, "x = " + "-" * 5000 + "1",
-                                  "a" + ".b" * 5000])
+@pytest.mark.parametrize(
+    "deep", ["(" * 150 + "1" + ")" * 150, "x = " + "-" * 5000 + "1", "a" + ".b" * 5000]
+)
 def test_deeply_nested_source_never_raises(deep: str) -> None:
     result = scan(deep + "\n")
     assert all(f.rule_id == "PCL-PY-012" for f in result.findings)

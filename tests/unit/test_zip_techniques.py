@@ -20,8 +20,8 @@ from archive_samples import (
     reached,
     torch_like_zip,
 )
-from canary import Canary
 
+from canary import Canary
 from pellucid.budget import Budget
 from pellucid.identify import identify
 from pellucid.model import CoverageStatus, FileKind
@@ -36,8 +36,9 @@ def _write(tmp_path: Path, name: str, data: bytes) -> Path:
 
 
 @pytest.mark.parametrize("name", ["model.sav", "config.p", "weights"])
-def test_non_standard_extension_is_identified_by_content(tmp_path: Path, canary: Canary,
-                                                         name: str) -> None:
+def test_non_standard_extension_is_identified_by_content(
+    tmp_path: Path, canary: Canary, name: str
+) -> None:
     report = audit(_write(tmp_path, name, torch_like_zip(payload(canary))))
     assert reached(report) == [("archive/data.pkl",)]
     assert coverage_of(report, "archive/data/0").reasons == (STORAGE_NOTE,)
@@ -49,8 +50,7 @@ def test_raw_pickle_named_bin_is_scanned_as_pickle(tmp_path: Path, canary: Canar
     assert reached(report) == [()]
 
 
-def test_bad_crc32_is_reported_and_the_entry_still_scanned(tmp_path: Path,
-                                                           canary: Canary) -> None:
+def test_bad_crc32_is_reported_and_the_entry_still_scanned(tmp_path: Path, canary: Canary) -> None:
     data = torch_like_zip(payload(canary))
     central = central_offsets(data)[0]
     data = patch(patch(data, 14, b"\xde\xad\xbe\xef"), central + 16, b"\xde\xad\xbe\xef")
@@ -60,7 +60,8 @@ def test_bad_crc32_is_reported_and_the_entry_still_scanned(tmp_path: Path,
     [crc] = of_rule(report, "PCL-ZIP-001")
     assert crc.evidence.offset == 0
     assert crc.evidence.snippet == (
-        f"CRC-32 0xefbeadde recorded, 0x{zlib.crc32(payload(canary)):08x} computed")
+        f"CRC-32 0xefbeadde recorded, 0x{zlib.crc32(payload(canary)):08x} computed"
+    )
     assert reached(report) == [("archive/data.pkl",)]
 
 
@@ -98,13 +99,19 @@ def test_encrypted_member_is_incomplete(tmp_path: Path, canary: Canary) -> None:
 
 
 @pytest.mark.parametrize("payload_first", [True, False])
-def test_duplicate_member_names_every_copy_is_scanned(tmp_path: Path, canary: Canary,
-                                                      payload_first: bool) -> None:
+def test_duplicate_member_names_every_copy_is_scanned(
+    tmp_path: Path, canary: Canary, payload_first: bool
+) -> None:
     copies = [payload(canary), benign_pickle()]
     if not payload_first:
         copies.reverse()
-    data = make_zip([("archive/data.pkl", copies[0]), ("archive/data.pkl", copies[1]),
-                     ("archive/version", b"3\n")])
+    data = make_zip(
+        [
+            ("archive/data.pkl", copies[0]),
+            ("archive/data.pkl", copies[1]),
+            ("archive/version", b"3\n"),
+        ]
+    )
     report = audit(_write(tmp_path, "dup.pt", data))
     [duplicate] = of_rule(report, "PCL-ZIP-003")
     # miniz's heap sort + binary search picks the first copy in this layout (checked against
@@ -115,8 +122,9 @@ def test_duplicate_member_names_every_copy_is_scanned(tmp_path: Path, canary: Ca
     assert reached(report) == [(f"archive/data.pkl (entry {index})",)]
 
 
-def test_duplicate_names_differing_in_case_are_duplicates_for_torch(tmp_path: Path,
-                                                                     canary: Canary) -> None:
+def test_duplicate_names_differing_in_case_are_duplicates_for_torch(
+    tmp_path: Path, canary: Canary
+) -> None:
     data = make_zip([("archive/data.pkl", benign_pickle()), ("archive/DATA.PKL", payload(canary))])
     [duplicate] = of_rule(audit(_write(tmp_path, "dup.pt", data)), "PCL-ZIP-003")
     assert "reads #1, Python zipfile (numpy.load, Keras) reads #0" in duplicate.detail
@@ -130,17 +138,18 @@ def test_prefix_bytes_before_the_zip(tmp_path: Path, canary: Canary) -> None:
     assert report.coverage[0].artifact.kind is FileKind.ZIP
     [outside] = of_rule(report, "PCL-ZIP-005")
     assert (outside.evidence.offset, outside.evidence.snippet[:11]) == (0, "4a 55 4e 4b")
-    assert coverage_of(report, "<bytes 0-32>").reasons == ("bytes outside every zip entry "
-                                                           "(loaders skip them)",)
+    assert coverage_of(report, "<bytes 0-32>").reasons == (
+        "bytes outside every zip entry (loaders skip them)",
+    )
     assert reached(report) == [("archive/data.pkl",)]
 
 
-def test_prepended_bytes_without_offset_fix_shift_the_directory(tmp_path: Path,
-                                                                 canary: Canary) -> None:
+def test_prepended_bytes_without_offset_fix_shift_the_directory(
+    tmp_path: Path, canary: Canary
+) -> None:
     data = b"\x00" * 64 + torch_like_zip(payload(canary))
     report = audit(_write(tmp_path, "model.pt", data))
-    assert any("torch.load (miniz) cannot open" in f.detail
-               for f in of_rule(report, "PCL-ZIP-006"))
+    assert any("torch.load (miniz) cannot open" in f.detail for f in of_rule(report, "PCL-ZIP-006"))
     assert reached(report) == [("archive/data.pkl",)]
 
 
@@ -180,7 +189,7 @@ def test_too_many_members_is_incomplete(tmp_path: Path) -> None:
 
 def test_overlapping_entries(tmp_path: Path) -> None:
     data = make_zip([("a.txt", b"first"), ("b.txt", b"other")])
-    first, second = central_offsets(data)
+    _first, second = central_offsets(data)
     data = patch(data, second + 42, struct.pack("<I", 0))  # b.txt now points at a.txt's header
     report = audit(_write(tmp_path, "overlap.zip", data))
     assert [f.evidence.offset for f in of_rule(report, "PCL-ZIP-004")] == [0]
@@ -200,7 +209,9 @@ def test_absolute_and_parent_paths(tmp_path: Path) -> None:
     data = make_zip([("../../evil.txt", b"x"), ("/etc/cron.d/x", b"y")])
     report = audit(_write(tmp_path, "slip.zip", data))
     assert sorted(f.evidence.snippet for f in of_rule(report, "PCL-ZIP-010")) == [
-        "../../evil.txt", "/etc/cron.d/x"]
+        "../../evil.txt",
+        "/etc/cron.d/x",
+    ]
 
 
 def test_random_bytes_with_an_end_signature_are_not_a_zip() -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from archive_samples import audit, make_zip, of_rule, patch, reached
-from canary import call_pickle, fires_in_subprocess
 
+from canary import call_pickle, fires_in_subprocess
 from pellucid.formats.zip import Issue, read_directory
 from pellucid.model import CoverageStatus, FileKind
 
@@ -48,8 +48,9 @@ def test_torchscript_archive_has_no_findings(tmp_path: Path) -> None:
     _script(path)
     report = audit(path)
     assert report.findings == ()
-    code = [c for c in report.coverage if c.artifact.member
-            and c.artifact.member[-1].endswith(".py")]
+    code = [
+        c for c in report.coverage if c.artifact.member and c.artifact.member[-1].endswith(".py")
+    ]
     assert code
     assert all(c.artifact.kind is FileKind.TEXT for c in code)
     assert report.coverage[0].status is CoverageStatus.EXAMINED
@@ -61,8 +62,10 @@ def test_torchscript_custom_operator_is_reported(tmp_path: Path) -> None:
     with zipfile.ZipFile(path) as archive:
         entries = [(i.filename, archive.read(i)) for i in archive.infolist()]
     code = next(n for n, _ in entries if "/code/" in n and n.endswith(".py"))
-    text = b"def forward(self, x):\n    torch.ops.load_library('/tmp/x.so')\n" \
-           b"    return ops.evil_ns.run(x)\n"
+    text = (
+        b"def forward(self, x):\n    torch.ops.load_library('/tmp/x.so')\n"
+        b"    return ops.evil_ns.run(x)\n"
+    )
     path.write_bytes(make_zip([(n, text if n == code else d) for n, d in entries]))
     report = audit(path)
     [native] = of_rule(report, "PCL-ZIP-015")
@@ -76,23 +79,29 @@ def _tagged_copies(order: list[str], extra: int) -> bytes:
     buffer = io.BytesIO()
     torch.save({"tag": "template"}, buffer)
     with zipfile.ZipFile(buffer) as template:
-        rest = [(i.filename, template.read(i)) for i in template.infolist()
-                if not i.filename.endswith("data.pkl")]
+        rest = [
+            (i.filename, template.read(i))
+            for i in template.infolist()
+            if not i.filename.endswith("data.pkl")
+        ]
     rest += [(f"archive/extra/{i}", b"x") for i in range(extra)]
     pickles = [("archive/data.pkl", pickle.dumps({"tag": tag}, protocol=2)) for tag in order]
     return make_zip(rest[:1] + pickles + rest[1:])
 
 
 @pytest.mark.parametrize(("copies", "extra"), [(2, 0), (2, 3), (3, 0), (4, 0), (7, 2)])
-def test_duplicate_member_names_reader_picks_the_copy_torch_loads(copies: int,
-                                                                  extra: int) -> None:
+def test_duplicate_member_names_reader_picks_the_copy_torch_loads(copies: int, extra: int) -> None:
     order = [f"copy{i}" for i in range(copies)]
     data = _tagged_copies(order, extra)
     loaded = torch.load(io.BytesIO(data), weights_only=True)["tag"]
     directory = read_directory(memoryview(data), 1000)
     [duplicate] = [a for a in directory.anomalies if a.issue is Issue.DUPLICATE]
-    picked = next(e for e in directory.entries if e.name == "archive/data.pkl"
-                  and pickle.loads(data[e.data_offset:e.data_offset + e.size]) == {"tag": loaded})
+    picked = next(
+        e
+        for e in directory.entries
+        if e.name == "archive/data.pkl"
+        and pickle.loads(data[e.data_offset : e.data_offset + e.size]) == {"tag": loaded}
+    )
     assert f"torch.load (miniz, case-insensitive) reads #{picked.index}," in duplicate.detail
 
 

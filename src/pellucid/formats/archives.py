@@ -176,8 +176,9 @@ class SevenZipContents:
     bomb: bool = False
 
 
-def read_7z(view: memoryview, *, max_members: int, member_limit: int,
-            total_limit: int) -> SevenZipContents:
+def read_7z(
+    view: memoryview, *, max_members: int, member_limit: int, total_limit: int
+) -> SevenZipContents:
     """List and decompress a 7z archive; entries with unsafe names are listed, not read."""
     contents = SevenZipContents()
     try:
@@ -186,14 +187,20 @@ def read_7z(view: memoryview, *, max_members: int, member_limit: int,
         contents.problems.append("py7zr not installed (pip install pellucid[formats])")
         return contents
     try:
-        with py7zr.SevenZipFile(io.BufferedReader(ViewFile(view)), mode="r",
-                                max_extract_size=total_limit) as archive:
+        with py7zr.SevenZipFile(
+            io.BufferedReader(ViewFile(view)), mode="r", max_extract_size=total_limit
+        ) as archive:
             contents.encrypted = archive.needs_password()
             infos = archive.list()
             for info in infos[:max_members]:
-                contents.entries.append(SevenZipEntry(
-                    info.filename, int(info.uncompressed or 0), info.is_directory,
-                    info.is_symlink))
+                contents.entries.append(
+                    SevenZipEntry(
+                        info.filename,
+                        int(info.uncompressed or 0),
+                        info.is_directory,
+                        info.is_symlink,
+                    )
+                )
             if len(infos) > max_members:
                 contents.problems.append(f"more than {max_members} entries (budget)")
             if contents.encrypted:

@@ -257,8 +257,9 @@ class _Primed:
 ZIP_METHODS = {8: "deflate", 12: "bzip2", 93: "zstd", 95: "xz"}
 
 
-def decode_method(raw: memoryview, method: int, size: int, limit: int,
-                  budget: Budget) -> Inflated | str:
+def decode_method(
+    raw: memoryview, method: int, size: int, limit: int, budget: Budget
+) -> Inflated | str:
     """Decode one zip entry body compressed with ``method``; a string says why it cannot be.
 
     ``size`` is the size the central directory declares; loaders stop there, so decoding stops
@@ -270,8 +271,9 @@ def decode_method(raw: memoryview, method: int, size: int, limit: int,
         props_size = int.from_bytes(raw[2:4], "little")
         header = bytes(raw[4 : 4 + min(props_size, 5)]) + size.to_bytes(8, "little")
         body = raw[4 + props_size :]
-        codec = Codec("lzma", lambda: _Primed(lzma.LZMADecompressor(lzma.FORMAT_ALONE), header),
-                      b"")
+        codec = Codec(
+            "lzma", lambda: _Primed(lzma.LZMADecompressor(lzma.FORMAT_ALONE), header), b""
+        )
         return inflate(body, codec, min(limit, size + 1), budget)
     name = ZIP_METHODS.get(method)
     if name is None:

@@ -14,24 +14,50 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-CONFIG_NAMES = frozenset({
-    "config.json", "tokenizer_config.json", "chat_template.json", "processor_config.json",
-    "preprocessor_config.json", "image_processor_config.json", "feature_extractor_config.json",
-    "video_preprocessor_config.json", "model_index.json", "generation_config.json",
-    "adapter_config.json", "config_sentence_transformers.json", "modules.json",
-    "scheduler_config.json", "special_tokens_map.json",
-})
+CONFIG_NAMES = frozenset(
+    {
+        "config.json",
+        "tokenizer_config.json",
+        "chat_template.json",
+        "processor_config.json",
+        "preprocessor_config.json",
+        "image_processor_config.json",
+        "feature_extractor_config.json",
+        "video_preprocessor_config.json",
+        "model_index.json",
+        "generation_config.json",
+        "adapter_config.json",
+        "config_sentence_transformers.json",
+        "modules.json",
+        "scheduler_config.json",
+        "special_tokens_map.json",
+    }
+)
 """File names loaders read as configuration; parsed whatever their content looks like."""
 
-MARKER_KEYS = ("model_type", "architectures", "auto_map", "_class_name", "_diffusers_version",
-               "chat_template", "trust_remote_code", "custom_pipelines", "tokenizer_class",
-               "processor_class", "weight_map")
+MARKER_KEYS = (
+    "model_type",
+    "architectures",
+    "auto_map",
+    "_class_name",
+    "_diffusers_version",
+    "chat_template",
+    "trust_remote_code",
+    "custom_pipelines",
+    "tokenizer_class",
+    "processor_class",
+    "weight_map",
+)
 MARKERS = re.compile(rb'"(?:' + b"|".join(k.encode() for k in MARKER_KEYS) + rb')"')
 # A \u escape of a character that can occur in a marker key ("_" and a-z): JSON allows
 # "auto\u005fmap", which a byte search for "auto_map" misses but json.loads decodes.
 ESCAPED_KEY_CHAR = re.compile(rb"\\u00(?:5[fF]|6[1-9a-fA-F]|7[0-9aA])")
-SELECTOR_KEYS = ("tokenizer_class", "processor_class", "image_processor_type",
-                 "feature_extractor_type")
+SELECTOR_KEYS = (
+    "tokenizer_class",
+    "processor_class",
+    "image_processor_type",
+    "feature_extractor_type",
+)
 LIBRARIES = frozenset({"diffusers", "transformers", "onnxruntime", "optimum", "peft"})
 _WINDOWS_ROOT = re.compile(r"^[A-Za-z]:|^\\\\")
 

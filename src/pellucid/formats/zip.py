@@ -26,8 +26,16 @@ _U32 = 0xFFFFFFFF
 
 FLAG_ENCRYPTED, FLAG_DESCRIPTOR, FLAG_PATCH, FLAG_STRONG = 0x1, 0x8, 0x20, 0x40
 FLAG_UTF8, FLAG_MASKED = 0x800, 0x2000
-METHOD_NAMES = {0: "stored", 8: "deflate", 9: "deflate64", 12: "bzip2", 14: "lzma", 93: "zstd",
-                95: "xz", 99: "AES-encrypted"}
+METHOD_NAMES = {
+    0: "stored",
+    8: "deflate",
+    9: "deflate64",
+    12: "bzip2",
+    14: "lzma",
+    93: "zstd",
+    95: "xz",
+    99: "AES-encrypted",
+}
 
 
 class ZipError(ValueError):
@@ -126,7 +134,8 @@ def end_records(view: memoryview) -> list[EndRecord]:
 
 def _end_record(view: memoryview, at: int) -> EndRecord | None:
     _disk, _cd_disk, _on_disk, entries, cd_size, cd_offset = struct.unpack_from(
-        "<HHHHII", view, at + 4)
+        "<HHHHII", view, at + 4
+    )
     limit, zip64 = at, False
     locator = at - _LOCATOR_SIZE
     if locator >= 0 and view[locator : locator + 4] == LOCATOR_SIG:
@@ -152,49 +161,90 @@ def read_directory(view: memoryview, max_members: int) -> Directory:
     end = records[0]
     anomalies: list[Anomaly] = []
     if end.shift:
-        anomalies.append(Anomaly(Issue.SHIFTED, end.cd_start, (
-            f"the central directory is recorded at offset {end.cd_offset} but found at "
-            f"{end.cd_start}; torch.load (miniz) cannot open this file, Python zipfile can")))
+        anomalies.append(
+            Anomaly(
+                Issue.SHIFTED,
+                end.cd_start,
+                (
+                    f"the central directory is recorded at offset {end.cd_offset} but found at "
+                    f"{end.cd_start}; torch.load (miniz) cannot open this file, Python zipfile can"
+                ),
+            )
+        )
     entries, truncated = _central_directory(view, end, max_members, anomalies)
     entries = [_with_local(view, e, anomalies) for e in entries]
     gaps = [] if truncated else _layout(view, entries, end, anomalies)
     spans = [(e.data_offset, e.data_offset + e.compressed_size) for e in entries]
     anomalies.extend(
-        Anomaly(Issue.EXTRA_END, extra.offset, (
-            f"another end record at offset {extra.offset} describes a central directory at "
-            f"{extra.cd_start}; loaders read the one at {end.offset}"))
-        for extra in records[1:] if not any(a <= extra.offset < b for a, b in spans))
+        Anomaly(
+            Issue.EXTRA_END,
+            extra.offset,
+            (
+                f"another end record at offset {extra.offset} describes a central directory at "
+                f"{extra.cd_start}; loaders read the one at {end.offset}"
+            ),
+        )
+        for extra in records[1:]
+        if not any(a <= extra.offset < b for a, b in spans)
+    )
     duplicated = _duplicates(entries, end.entries, anomalies)
     for entry in entries:
         anomalies.extend(_entry_checks(entry))
     return Directory(end, tuple(entries), tuple(anomalies), tuple(gaps), duplicated, truncated)
 
 
-def _central_directory(view: memoryview, end: EndRecord, max_members: int,
-                       anomalies: list[Anomaly]) -> tuple[list[Entry], bool]:
+def _central_directory(
+    view: memoryview, end: EndRecord, max_members: int, anomalies: list[Anomaly]
+) -> tuple[list[Entry], bool]:
     # zipfile walks the directory by its size, miniz by the recorded count: read by size and
     # report any difference, so entries only one of them sees are still scanned.
     entries: list[Entry] = []
     pos, stop = end.cd_start, min(end.cd_start + end.cd_size, len(view))
     while pos + 46 <= stop:
         if view[pos : pos + 4] != CENTRAL_SIG:
-            anomalies.append(Anomaly(Issue.COUNT, pos, "the central directory has unparsable "
-                                     "bytes where an entry should start"))
+            anomalies.append(
+                Anomaly(
+                    Issue.COUNT,
+                    pos,
+                    "the central directory has unparsable bytes where an entry should start",
+                )
+            )
             break
         if len(entries) >= max_members:
             return entries, True
         entry, pos = _central_entry(view, pos, len(entries), end.shift)
         entries.append(entry)
     if len(entries) != end.entries:
-        anomalies.append(Anomaly(Issue.COUNT, end.offset, (
-            f"the end record counts {end.entries} entries, the central directory holds "
-            f"{len(entries)}; torch.load (miniz) sees only the first {end.entries}")))
+        anomalies.append(
+            Anomaly(
+                Issue.COUNT,
+                end.offset,
+                (
+                    f"the end record counts {end.entries} entries, the central directory holds "
+                    f"{len(entries)}; torch.load (miniz) sees only the first {end.entries}"
+                ),
+            )
+        )
     return entries, False
 
 
 def _central_entry(view: memoryview, pos: int, index: int, shift: int) -> tuple[Entry, int]:
-    (flags, method, _time, _date, crc, csize, usize, name_len, extra_len, comment_len, _disk,
-     _internal, _external, local) = struct.unpack_from("<HHHHIIIHHHHHII", view, pos + 8)
+    (
+        flags,
+        method,
+        _time,
+        _date,
+        crc,
+        csize,
+        usize,
+        name_len,
+        extra_len,
+        comment_len,
+        _disk,
+        _internal,
+        _external,
+        local,
+    ) = struct.unpack_from("<HHHHIIIHHHHHII", view, pos + 8)
     name_at = pos + 46
     raw = bytes(view[name_at : name_at + name_len])
     extra = bytes(view[name_at + name_len : name_at + name_len + extra_len])
@@ -223,35 +273,59 @@ def _zip64_extra(extra: bytes, usize: int, csize: int, local: int) -> tuple[int,
 def _with_local(view: memoryview, entry: Entry, anomalies: list[Anomaly]) -> Entry:
     at = entry.header_offset
     if not 0 <= at <= len(view) - 30 or view[at : at + 4] != LOCAL_SIG:
-        anomalies.append(Anomaly(Issue.BAD_LOCAL, max(at, 0), (
-            f"{entry.name!r}: no local header at offset {at}; the entry cannot be read"),
-            entry.name))
+        anomalies.append(
+            Anomaly(
+                Issue.BAD_LOCAL,
+                max(at, 0),
+                (f"{entry.name!r}: no local header at offset {at}; the entry cannot be read"),
+                entry.name,
+            )
+        )
         return entry
     flags, method, _t, _d, crc, csize, usize, name_len, extra_len = struct.unpack_from(
-        "<HHHHIIIHH", view, at + 6)
+        "<HHHHIIIHH", view, at + 6
+    )
     local_name = bytes(view[at + 30 : at + 30 + name_len])
     data = at + 30 + name_len + extra_len
     if local_name != entry.raw_name:
-        anomalies.append(Anomaly(Issue.NAME, at, (
-            f"central directory name {entry.name!r}, local header name "
-            f"{local_name.decode('utf-8', 'replace')!r}; loaders that trust the local header "
-            f"see another file"), entry.name))
+        anomalies.append(
+            Anomaly(
+                Issue.NAME,
+                at,
+                (
+                    f"central directory name {entry.name!r}, local header name "
+                    f"{local_name.decode('utf-8', 'replace')!r}; loaders that trust the local header "
+                    f"see another file"
+                ),
+                entry.name,
+            )
+        )
     differences = []
     if method != entry.method:
         differences.append(f"method {method} locally, {entry.method} centrally")
     if (flags ^ entry.flags) & (FLAG_ENCRYPTED | FLAG_PATCH | FLAG_STRONG):
         differences.append(f"flags 0x{flags:04x} locally, 0x{entry.flags:04x} centrally")
     if not (flags | entry.flags) & FLAG_DESCRIPTOR:
-        for label, here, there in (("compressed size", csize, entry.compressed_size),
-                                   ("size", usize, entry.size), ("CRC-32", crc, entry.crc)):
+        for label, here, there in (
+            ("compressed size", csize, entry.compressed_size),
+            ("size", usize, entry.size),
+            ("CRC-32", crc, entry.crc),
+        ):
             if here != there and here != _U32:
                 differences.append(f"{label} {here} locally, {there} centrally")
     if differences:
-        anomalies.append(Anomaly(Issue.LOCAL, at, f"{entry.name!r}: " + "; ".join(differences),
-                                 entry.name))
+        anomalies.append(
+            Anomaly(Issue.LOCAL, at, f"{entry.name!r}: " + "; ".join(differences), entry.name)
+        )
     if data + entry.compressed_size > len(view):
-        anomalies.append(Anomaly(Issue.BAD_LOCAL, at, (
-            f"{entry.name!r}: its data would run past the end of the file"), entry.name))
+        anomalies.append(
+            Anomaly(
+                Issue.BAD_LOCAL,
+                at,
+                (f"{entry.name!r}: its data would run past the end of the file"),
+                entry.name,
+            )
+        )
     return replace(entry, data_offset=data, local_flags=flags)
 
 
@@ -267,19 +341,29 @@ def _data_end(view: memoryview, entry: Entry) -> int:
     return end + 12
 
 
-def _layout(view: memoryview, entries: Sequence[Entry], end: EndRecord,
-            anomalies: list[Anomaly]) -> list[tuple[int, int]]:
+def _layout(
+    view: memoryview, entries: Sequence[Entry], end: EndRecord, anomalies: list[Anomaly]
+) -> list[tuple[int, int]]:
     """Find overlaps and bytes outside every entry, walking the file in offset order."""
-    spans = sorted((e.header_offset, _data_end(view, e), e.name) for e in entries
-                   if e.data_offset >= 0)
+    spans = sorted(
+        (e.header_offset, _data_end(view, e), e.name) for e in entries if e.data_offset >= 0
+    )
     spans.append((end.cd_start, end.cd_start + end.cd_size, "<central directory>"))
     gaps: list[tuple[int, int]] = []
     cursor, previous = 0, "<start of file>"
     for start, stop, name in spans:
         if start < cursor:
-            anomalies.append(Anomaly(Issue.OVERLAP, start, (
-                f"{name!r} starts at offset {start}, inside {previous!r} which ends at "
-                f"{cursor}; the same bytes are read twice"), name))
+            anomalies.append(
+                Anomaly(
+                    Issue.OVERLAP,
+                    start,
+                    (
+                        f"{name!r} starts at offset {start}, inside {previous!r} which ends at "
+                        f"{cursor}; the same bytes are read twice"
+                    ),
+                    name,
+                )
+            )
         elif start > cursor:
             gaps.append((cursor, start - cursor))
         if stop > cursor:
@@ -288,9 +372,16 @@ def _layout(view: memoryview, entries: Sequence[Entry], end: EndRecord,
         gaps.append((cursor, end.cd_limit - cursor))
     for offset, length in gaps:
         where = "before the first entry" if offset == 0 else "between entries"
-        anomalies.append(Anomaly(Issue.OUTSIDE, offset, (
-            f"{length} bytes at offset {offset} {where} belong to no entry; loaders skip them"),
-            bytes(view[offset : offset + 16]).hex(" ")))
+        anomalies.append(
+            Anomaly(
+                Issue.OUTSIDE,
+                offset,
+                (
+                    f"{length} bytes at offset {offset} {where} belong to no entry; loaders skip them"
+                ),
+                bytes(view[offset : offset + 16]).hex(" "),
+            )
+        )
     return gaps
 
 
@@ -308,10 +399,18 @@ def _duplicates(entries: Sequence[Entry], counted: int, anomalies: list[Anomaly]
         zipfile_pick = [e for e in group if e.name == group[0].name][-1].index
         where = ", ".join(f"#{e.index} at offset {e.header_offset}" for e in group)
         torch_text = "none" if torch_pick is None else f"#{torch_pick}"
-        anomalies.append(Anomaly(Issue.DUPLICATE, group[0].header_offset, (
-            f"{len(group)} entries named {group[0].name!r} ({where}); torch.load (miniz, "
-            f"case-insensitive) reads {torch_text}, Python zipfile (numpy.load, Keras) reads "
-            f"#{zipfile_pick}; every copy is scanned"), group[0].name))
+        anomalies.append(
+            Anomaly(
+                Issue.DUPLICATE,
+                group[0].header_offset,
+                (
+                    f"{len(group)} entries named {group[0].name!r} ({where}); torch.load (miniz, "
+                    f"case-insensitive) reads {torch_text}, Python zipfile (numpy.load, Keras) reads "
+                    f"#{zipfile_pick}; every copy is scanned"
+                ),
+                group[0].name,
+            )
+        )
     return frozenset(e.index for g in clashes for e in g)
 
 
@@ -353,17 +452,34 @@ def _entry_checks(entry: Entry) -> list[Anomaly]:
     found = []
     flags = entry.flags | entry.local_flags
     if entry.encrypted:
-        found.append(Anomaly(Issue.ENCRYPTED, entry.header_offset, (
-            f"{entry.name!r} is encrypted (flags 0x{flags:04x}, method {entry.method}); "
-            f"its content cannot be examined"), entry.name))
+        found.append(
+            Anomaly(
+                Issue.ENCRYPTED,
+                entry.header_offset,
+                (
+                    f"{entry.name!r} is encrypted (flags 0x{flags:04x}, method {entry.method}); "
+                    f"its content cannot be examined"
+                ),
+                entry.name,
+            )
+        )
     if flags & FLAG_PATCH:
-        found.append(Anomaly(Issue.FLAGS, entry.header_offset, (
-            f"{entry.name!r} sets the patch-data flag (0x0020): Python zipfile refuses it, "
-            f"miniz ignores it"), entry.name))
+        found.append(
+            Anomaly(
+                Issue.FLAGS,
+                entry.header_offset,
+                (
+                    f"{entry.name!r} sets the patch-data flag (0x0020): Python zipfile refuses it, "
+                    f"miniz ignores it"
+                ),
+                entry.name,
+            )
+        )
     reason = unsafe_path(entry.name)
     if reason:
-        found.append(Anomaly(Issue.PATH, entry.central_offset, f"{entry.name!r}: {reason}",
-                             entry.name))
+        found.append(
+            Anomaly(Issue.PATH, entry.central_offset, f"{entry.name!r}: {reason}", entry.name)
+        )
     return found
 
 

@@ -8,6 +8,7 @@ and fixed: report data is passed as values, never rendered as a template.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from functools import cache
@@ -26,6 +27,7 @@ from pellucid.render._common import (
 
 if TYPE_CHECKING:
     from jinja2 import Environment
+    from markupsafe import Markup
 
 KNOWN_SECTIONS: dict[str, str] = {
     "license": "License",
@@ -58,6 +60,7 @@ def _environment() -> Environment:
     )
     env.filters["safe_url"] = safe_url
     env.filters["humanize"] = humanize
+    env.filters["inline_code"] = inline_code
     env.tests["mapping"] = lambda v: isinstance(v, dict)
     env.tests["sequence"] = lambda v: isinstance(v, list | tuple)
     return env
@@ -67,6 +70,22 @@ def _visible(value: object) -> object:
     # Control characters are invalid in HTML and bidi overrides can disguise a snippet; plain
     # strings only, so markup our own macros produced passes through untouched.
     return printable(value, keep="\n\t") if type(value) is str else value
+
+
+_CODE_SPAN = re.compile(r"``(.+?)``|`([^`]+)`")
+
+
+def inline_code(value: str) -> Markup:
+    """Escape rule prose, then show its ``code`` spans as <code> (our text, never a model's)."""
+    from markupsafe import Markup, escape
+
+    out, last = [], 0
+    for match in _CODE_SPAN.finditer(value):
+        out += [escape(value[last : match.start()]),
+                Markup("<code>%s</code>") % (match.group(1) or match.group(2))]
+        last = match.end()
+    out.append(escape(value[last:]))
+    return Markup("").join(out)
 
 
 def safe_url(value: str) -> str | None:

@@ -33,12 +33,18 @@ from pellucid.source import ByteSource
 STORAGE_NOTE = "tensor storage (raw numbers, read by the loader as data only)"
 _CRC_LIMIT = 16 * 1024 * 1024  # stored entries up to this size get their CRC-32 checked
 _ISSUE_RULES: dict[Issue, Rule] = {
-    Issue.EXTRA_END: R.ZIP_AMBIGUOUS_DIRECTORY, Issue.SHIFTED: R.ZIP_AMBIGUOUS_DIRECTORY,
-    Issue.COUNT: R.ZIP_AMBIGUOUS_DIRECTORY, Issue.NAME: R.ZIP_NAME_MISMATCH,
-    Issue.LOCAL: R.ZIP_LOCAL_MISMATCH, Issue.BAD_LOCAL: R.ZIP_LOCAL_MISMATCH,
-    Issue.DUPLICATE: R.ZIP_DUPLICATE_NAMES, Issue.OVERLAP: R.ZIP_OVERLAP,
-    Issue.OUTSIDE: R.ZIP_OUTSIDE_BYTES, Issue.ENCRYPTED: R.ZIP_ENCRYPTED,
-    Issue.FLAGS: R.ZIP_FLAGS, Issue.PATH: R.ZIP_UNSAFE_PATH,
+    Issue.EXTRA_END: R.ZIP_AMBIGUOUS_DIRECTORY,
+    Issue.SHIFTED: R.ZIP_AMBIGUOUS_DIRECTORY,
+    Issue.COUNT: R.ZIP_AMBIGUOUS_DIRECTORY,
+    Issue.NAME: R.ZIP_NAME_MISMATCH,
+    Issue.LOCAL: R.ZIP_LOCAL_MISMATCH,
+    Issue.BAD_LOCAL: R.ZIP_LOCAL_MISMATCH,
+    Issue.DUPLICATE: R.ZIP_DUPLICATE_NAMES,
+    Issue.OVERLAP: R.ZIP_OVERLAP,
+    Issue.OUTSIDE: R.ZIP_OUTSIDE_BYTES,
+    Issue.ENCRYPTED: R.ZIP_ENCRYPTED,
+    Issue.FLAGS: R.ZIP_FLAGS,
+    Issue.PATH: R.ZIP_UNSAFE_PATH,
 }
 
 
@@ -61,13 +67,22 @@ class ZipScanner:
         for entry in directory.entries:
             run.entry(entry)
         for offset, length in directory.gaps:
-            run.members.append(Member(f"<bytes {offset}-{offset + length}>",
-                                      source.slice(offset, length),
-                                      "bytes outside every zip entry (loaders skip them)"))
+            run.members.append(
+                Member(
+                    f"<bytes {offset}-{offset + length}>",
+                    source.slice(offset, length),
+                    "bytes outside every zip entry (loaders skip them)",
+                )
+            )
         if directory.truncated:
             limit = ctx.budget.max_members
-            run.findings.append(R.ZIP_TOO_MANY.finding(artifact.evidence(
-                offset=directory.end.cd_start, snippet=f"more than {limit} entries")))
+            run.findings.append(
+                R.ZIP_TOO_MANY.finding(
+                    artifact.evidence(
+                        offset=directory.end.cd_start, snippet=f"more than {limit} entries"
+                    )
+                )
+            )
             run.incomplete.append(f"more than {limit} zip entries (budget); the rest not read")
         notes = (f"{len(directory.entries)} entries; layout: {run.layout.kind}",)
         return ScanResult(tuple(run.findings), tuple(run.members), tuple(run.incomplete), notes)
@@ -78,7 +93,7 @@ class _Layout:
 
     def __init__(self, names: Sequence[str]) -> None:
         self.prefix = names[0].split("/", 1)[0] + "/" if names and "/" in names[0] else ""
-        inner = {n[len(self.prefix):] for n in names if n.startswith(self.prefix)}
+        inner = {n[len(self.prefix) :] for n in names if n.startswith(self.prefix)}
         files = [n for n in names if not n.endswith("/")]
         if self.prefix and "constants.pkl" in inner and any(n.startswith("code/") for n in inner):
             self.kind = "torchscript"
@@ -95,7 +110,7 @@ class _Layout:
         """The kind to force (None: identify by content) and a note for the member."""
         if self.kind not in ("pytorch", "torchscript") or not name.startswith(self.prefix):
             return None, ""
-        inner = name[len(self.prefix):]
+        inner = name[len(self.prefix) :]
         if inner.endswith((".pkl", ".debug_pkl")):
             return FileKind.PICKLE, "unpickled by torch.load / torch.jit.load"
         if inner.startswith("data/"):
@@ -108,8 +123,9 @@ class _Layout:
 class _ZipRun:
     """The state of one zip scan: findings, members and the unpacked-bytes budget."""
 
-    def __init__(self, artifact: Artifact, source: ByteSource, ctx: ScanContext,
-                 directory: Directory) -> None:
+    def __init__(
+        self, artifact: Artifact, source: ByteSource, ctx: ScanContext, directory: Directory
+    ) -> None:
         self.artifact, self.source, self.budget = artifact, source, ctx.budget
         self.directory = directory
         self.layout = _Layout([e.name for e in directory.entries])
@@ -137,8 +153,11 @@ class _ZipRun:
             name = f"{entry.name} (entry {entry.index})"
         kind, note = self.layout.role(entry.name)
         if kind is FileKind.TEXT:
-            self.findings.extend(_torchscript_findings(self.artifact.child(
-                name, kind, data.size), data, self.budget.max_text_bytes))
+            self.findings.extend(
+                _torchscript_findings(
+                    self.artifact.child(name, kind, data.size), data, self.budget.max_text_bytes
+                )
+            )
         self.members.append(Member(name, data, note, kind, unpacked=entry.method != 0))
 
     def _body(self, entry: Entry) -> ByteSource | None:
@@ -159,7 +178,7 @@ class _ZipRun:
             self.incomplete.append(f"{entry.name}: {result}; not examined")
             return None
         if result.bomb and len(result.data) > entry.size:
-            del result.data[entry.size:]  # loaders stop at the declared size
+            del result.data[entry.size :]  # loaders stop at the declared size
         elif result.bomb:
             self._bomb(entry, result.problem)
             return None
@@ -175,19 +194,28 @@ class _ZipRun:
         actual = zlib.crc32(data)
         if actual != entry.crc:
             snippet = f"CRC-32 0x{entry.crc:08x} recorded, 0x{actual:08x} computed"
-            self.findings.append(R.ZIP_CRC_MISMATCH.finding(
-                self.artifact.evidence(offset=entry.header_offset, snippet=snippet),
-                f"{entry.name!r}: torch.load ignores the CRC, Python zipfile raises"))
+            self.findings.append(
+                R.ZIP_CRC_MISMATCH.finding(
+                    self.artifact.evidence(offset=entry.header_offset, snippet=snippet),
+                    f"{entry.name!r}: torch.load ignores the CRC, Python zipfile raises",
+                )
+            )
 
     def _size_finding(self, entry: Entry, actual: int) -> None:
         more = "more than" if actual > entry.size else ""
         snippet = f"{entry.size} bytes declared, {more} {actual} found".replace("  ", " ")
-        self.findings.append(R.ZIP_SIZE_MISMATCH.finding(
-            self.artifact.evidence(offset=entry.header_offset, snippet=snippet), entry.name))
+        self.findings.append(
+            R.ZIP_SIZE_MISMATCH.finding(
+                self.artifact.evidence(offset=entry.header_offset, snippet=snippet), entry.name
+            )
+        )
 
     def _bomb(self, entry: Entry, problem: str) -> None:
-        self.findings.append(R.ZIP_BOMB.finding(
-            self.artifact.evidence(offset=entry.header_offset, snippet=problem), entry.name))
+        self.findings.append(
+            R.ZIP_BOMB.finding(
+                self.artifact.evidence(offset=entry.header_offset, snippet=problem), entry.name
+            )
+        )
         self.incomplete.append(f"{entry.name}: {problem} (budget); not examined")
 
 
@@ -204,10 +232,12 @@ def _torchscript_findings(child: Artifact, data: ByteSource, limit: int) -> list
         if _LOAD_LIBRARY.search(line):
             found.append(R.TS_NATIVE_LIBRARY.finding(child.evidence(line=number, snippet=snippet)))
         found.extend(
-            R.TS_CUSTOM_OP.finding(child.evidence(line=number, snippet=snippet),
-                                   f"namespace {match.group(1)!r}")
+            R.TS_CUSTOM_OP.finding(
+                child.evidence(line=number, snippet=snippet), f"namespace {match.group(1)!r}"
+            )
             for match in _OP_NAMESPACE.finditer(line)
-            if match.group(1) not in _STANDARD_NAMESPACES)
+            if match.group(1) not in _STANDARD_NAMESPACES
+        )
     return found
 
 
@@ -223,8 +253,10 @@ class TarScanner:
 
     def scan(self, artifact: Artifact, source: ByteSource, ctx: ScanContext) -> ScanResult:
         listing = read_tar(source.view(), ctx.budget.max_members)
-        findings = [R.ARC_MALFORMED.finding(artifact.evidence(offset=offset, snippet=what))
-                    for offset, what in listing.problems]
+        findings = [
+            R.ARC_MALFORMED.finding(artifact.evidence(offset=offset, snippet=what))
+            for offset, what in listing.problems
+        ]
         legacy = {e.name for e in listing.entries} >= self.LEGACY_TORCH
         members: list[Member] = []
         seen: dict[str, int] = {}
@@ -233,24 +265,44 @@ class TarScanner:
             findings.extend(_tar_entry_findings(artifact, entry, seen, loaded))
             if entry.is_file:
                 note = "legacy torch tar member, unpickled by torch.load" if loaded else ""
-                members.append(Member(entry.name, source.slice(entry.data_offset, entry.size),
-                                      note, FileKind.PICKLE if loaded else None))
+                members.append(
+                    Member(
+                        entry.name,
+                        source.slice(entry.data_offset, entry.size),
+                        note,
+                        FileKind.PICKLE if loaded else None,
+                    )
+                )
         incomplete: list[str] = []
         if listing.truncated:
-            findings.append(R.ARC_TOO_MANY.finding(artifact.evidence(
-                snippet=f"more than {ctx.budget.max_members} entries")))
+            findings.append(
+                R.ARC_TOO_MANY.finding(
+                    artifact.evidence(snippet=f"more than {ctx.budget.max_members} entries")
+                )
+            )
             incomplete.append(f"more than {ctx.budget.max_members} tar entries (budget)")
-        elif _has_data(source, listing.end):
-            findings.append(R.ARC_TRAILING.finding(artifact.evidence(
-                offset=listing.end, snippet=source.read(listing.end, 16).hex(" "))))
-            members.append(Member(f"<bytes after the archive at {listing.end}>",
-                                  source.slice(listing.end), "data after the end of the tar"))
+        elif not listing.problems and _has_data(source, listing.end):  # after a clean end
+            findings.append(
+                R.ARC_TRAILING.finding(
+                    artifact.evidence(
+                        offset=listing.end, snippet=source.read(listing.end, 16).hex(" ")
+                    )
+                )
+            )
+            members.append(
+                Member(
+                    f"<bytes after the archive at {listing.end}>",
+                    source.slice(listing.end),
+                    "data after the end of the tar",
+                )
+            )
         note = f"{len(listing.entries)} entries" + ("; legacy torch checkpoint" if legacy else "")
         return ScanResult(tuple(findings), tuple(members), tuple(incomplete), (note,))
 
 
-def _tar_entry_findings(artifact: Artifact, entry: TarEntry, seen: dict[str, int],
-                        loaded: bool) -> list[Finding]:
+def _tar_entry_findings(
+    artifact: Artifact, entry: TarEntry, seen: dict[str, int], loaded: bool
+) -> list[Finding]:
     found = []
     evidence = artifact.evidence(offset=entry.header_offset, snippet=entry.name)
     reason = unsafe_path(entry.name)
@@ -259,12 +311,22 @@ def _tar_entry_findings(artifact: Artifact, entry: TarEntry, seen: dict[str, int
     what = LINK_TYPES.get(entry.type) or SPECIAL_TYPES.get(entry.type)
     if what:
         detail = what + ("; torch.load extracts it and reads what it points at" if loaded else "")
-        found.append(R.ARC_LINK.finding(
-            evidence.at(offset=entry.header_offset, snippet=f"{entry.name} -> {entry.link}"),
-            detail, severity=Severity.HIGH if loaded else None))
+        found.append(
+            R.ARC_LINK.finding(
+                evidence.at(offset=entry.header_offset, snippet=f"{entry.name} -> {entry.link}"),
+                detail,
+                severity=Severity.HIGH if loaded else None,
+            )
+        )
     if entry.name in seen:
-        found.append(R.ARC_DUPLICATE.finding(evidence, (
-            f"first copy at offset {seen[entry.name]}; tarfile reads the last; both are scanned")))
+        found.append(
+            R.ARC_DUPLICATE.finding(
+                evidence,
+                (
+                    f"first copy at offset {seen[entry.name]}; tarfile reads the last; both are scanned"
+                ),
+            )
+        )
     seen.setdefault(entry.name, entry.header_offset)
     return found
 
@@ -272,8 +334,10 @@ def _tar_entry_findings(artifact: Artifact, entry: TarEntry, seen: dict[str, int
 def _has_data(source: ByteSource, start: int) -> bool:
     """True if anything but zero padding follows ``start``."""
     step = 1024 * 1024
-    return any(source.view(offset, step).tobytes().strip(b"\0")
-               for offset in range(start, source.size, step))
+    return any(
+        source.view(offset, step).tobytes().strip(b"\0")
+        for offset in range(start, source.size, step)
+    )
 
 
 class SevenZipScanner:
@@ -288,9 +352,12 @@ class SevenZipScanner:
     def scan(self, artifact: Artifact, source: ByteSource, ctx: ScanContext) -> ScanResult:
         budget = ctx.budget
         evidence = artifact.evidence(offset=0)
-        contents = read_7z(source.view(), max_members=budget.max_members,
-                           member_limit=budget.max_member_bytes,
-                           total_limit=budget.max_unpacked_bytes)
+        contents = read_7z(
+            source.view(),
+            max_members=budget.max_members,
+            member_limit=budget.max_member_bytes,
+            total_limit=budget.max_unpacked_bytes,
+        )
         findings: list[Finding] = []
         incomplete = list(contents.problems)
         for entry in contents.entries:
@@ -298,24 +365,36 @@ class SevenZipScanner:
             if reason:
                 findings.append(R.ARC_UNSAFE_PATH.finding(evidence.at(snippet=entry.name), reason))
             if entry.is_link:
-                findings.append(R.ARC_LINK.finding(evidence.at(snippet=entry.name),
-                                                   "symbolic link"))
+                findings.append(
+                    R.ARC_LINK.finding(evidence.at(snippet=entry.name), "symbolic link")
+                )
         if contents.encrypted:
             findings.append(R.ARC_ENCRYPTED.finding(evidence.at(snippet="7z password required")))
         if contents.bomb:
             findings.append(R.ARC_BOMB.finding(evidence.at(snippet="; ".join(contents.problems))))
-        if len(contents.entries) >= budget.max_members and any("entries" in p for p in
-                                                                 contents.problems):
-            findings.append(R.ARC_TOO_MANY.finding(evidence.at(
-                snippet=f"more than {budget.max_members} entries")))
-        members = tuple(Member(name, ByteSource(data), unpacked=True)
-                        for name, data in contents.data.items())
+        if len(contents.entries) >= budget.max_members and any(
+            "entries" in p for p in contents.problems
+        ):
+            findings.append(
+                R.ARC_TOO_MANY.finding(
+                    evidence.at(snippet=f"more than {budget.max_members} entries")
+                )
+            )
+        members = tuple(
+            Member(name, ByteSource(data), unpacked=True) for name, data in contents.data.items()
+        )
         note = f"{len(contents.entries)} entries, {len(members)} extracted"
         return ScanResult(tuple(findings), members, tuple(incomplete), (note,))
 
 
-_KIND_CODECS = {FileKind.GZIP: "gzip", FileKind.BZIP2: "bzip2", FileKind.XZ: "xz",
-                FileKind.ZSTD: "zstd", FileKind.LZ4: "lz4", FileKind.ZLIB: "zlib"}
+_KIND_CODECS = {
+    FileKind.GZIP: "gzip",
+    FileKind.BZIP2: "bzip2",
+    FileKind.XZ: "xz",
+    FileKind.ZSTD: "zstd",
+    FileKind.LZ4: "lz4",
+    FileKind.ZLIB: "zlib",
+}
 _SUFFIXES = (".gz", ".gzip", ".bz2", ".xz", ".lzma", ".zst", ".zstd", ".lz4", ".z", ".zlib")
 
 
@@ -339,22 +418,37 @@ class CompressedScanner:
         findings: list[Finding] = []
         incomplete: list[str] = []
         if result.bomb:
-            findings.append(R.ARC_BOMB.finding(artifact.evidence(offset=end,
-                                                                 snippet=result.problem)))
+            findings.append(
+                R.ARC_BOMB.finding(artifact.evidence(offset=end, snippet=result.problem))
+            )
             incomplete.append(f"{codec.name}: {result.problem} (budget); the rest not read")
         elif result.problem and not result.data:
             incomplete.append(f"{codec.name}: {result.problem}")
         elif result.problem:
-            findings.append(R.ARC_MALFORMED.finding(artifact.evidence(
-                offset=end, snippet=result.problem), "the loader stops here too"))
-        members = [Member(_inner_name(artifact, codec.name), ByteSource(result.data),
-                          unpacked=True)] if result.data else []
+            findings.append(
+                R.ARC_MALFORMED.finding(
+                    artifact.evidence(offset=end, snippet=result.problem),
+                    "the loader stops here too",
+                )
+            )
+        members = (
+            [Member(_inner_name(artifact, codec.name), ByteSource(result.data), unpacked=True)]
+            if result.data
+            else []
+        )
         if not result.problem and _has_data(source, end):
-            findings.append(R.ARC_TRAILING.finding(artifact.evidence(
-                offset=end, snippet=source.read(end, 16).hex(" "))))
-            members.append(Member(f"<bytes after the {codec.name} stream at {end}>",
-                                  source.slice(end), f"data after the end of the {codec.name} "
-                                  "stream (loaders stop before it)"))
+            findings.append(
+                R.ARC_TRAILING.finding(
+                    artifact.evidence(offset=end, snippet=source.read(end, 16).hex(" "))
+                )
+            )
+            members.append(
+                Member(
+                    f"<bytes after the {codec.name} stream at {end}>",
+                    source.slice(end),
+                    f"data after the end of the {codec.name} stream (loaders stop before it)",
+                )
+            )
         note = f"{codec.name}: {result.streams} stream(s), {len(result.data)} bytes"
         return ScanResult(tuple(findings), tuple(members), tuple(incomplete), (note,))
 

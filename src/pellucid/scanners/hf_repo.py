@@ -34,8 +34,16 @@ MAX_CONFIG_BYTES = 4 * 1024 * 1024  # configs are kilobytes; tokenizer.json is n
 MAX_LISTED = 10  # names quoted in one snippet
 _PICKLE_WEIGHT = re.compile(r".*model.*\.bin|.*\.(?:pt|pth|ckpt|pkl|pickle)", re.IGNORECASE)
 _PICKLE_KINDS = frozenset({FileKind.PICKLE, FileKind.TORCH_LEGACY})
-_WEIGHT_KINDS = frozenset({FileKind.SAFETENSORS, FileKind.PICKLE, FileKind.TORCH_LEGACY,
-                           FileKind.GGUF, FileKind.ONNX, FileKind.HDF5})
+_WEIGHT_KINDS = frozenset(
+    {
+        FileKind.SAFETENSORS,
+        FileKind.PICKLE,
+        FileKind.TORCH_LEGACY,
+        FileKind.GGUF,
+        FileKind.ONNX,
+        FileKind.HDF5,
+    }
+)
 _MODEL_CONFIGS = frozenset({"config.json", "model_index.json", "adapter_config.json"})
 
 
@@ -80,8 +88,10 @@ class _Folder:
                 if doc is not None:
                     self.configs[name] = doc
         self.refs: list[tuple[str, CodeRef]] = [
-            (name, ref) for name, doc in self.configs.items()
-            for ref in hf_config.code_references(doc)]
+            (name, ref)
+            for name, doc in self.configs.items()
+            for ref in hf_config.code_references(doc)
+        ]
 
     def _local(self, ref: CodeRef) -> bool:
         return ref.repo is None and hf_config.escape_reason(ref.file) is None
@@ -96,35 +106,51 @@ class _Folder:
         names = [PurePosixPath(f.artifact.path).name for f in pickles]
         evidence = pickles[0].artifact.evidence(snippet=_listing(names))
         if any(f.artifact.kind is FileKind.SAFETENSORS for f in self.files.values()):
-            return [PICKLE_BESIDE_SAFETENSORS.finding(
-                evidence, f"{len(names)} pickle-based weight file(s) beside safetensors")]
-        return [PICKLE_ONLY.finding(evidence, f"{len(names)} pickle-based weight file(s) and "
-                                    "no safetensors in this folder")]
+            return [
+                PICKLE_BESIDE_SAFETENSORS.finding(
+                    evidence, f"{len(names)} pickle-based weight file(s) beside safetensors"
+                )
+            ]
+        return [
+            PICKLE_ONLY.finding(
+                evidence,
+                f"{len(names)} pickle-based weight file(s) and no safetensors in this folder",
+            )
+        ]
 
     def missing_code(self) -> list[Finding]:
         found = []
         for config, ref in self.refs:
             if self._local(ref) and not (self.path / ref.file).is_file():
                 evidence = self.files[config].artifact.evidence(
-                    snippet=f"{ref.key_path}: {ref.reference}"[:200])
-                found.append(CODE_MISSING.finding(
-                    evidence, f"{ref.file} is not in {self.path.as_posix()}"))
+                    snippet=f"{ref.key_path}: {ref.reference}"[:200]
+                )
+                found.append(
+                    CODE_MISSING.finding(evidence, f"{ref.file} is not in {self.path.as_posix()}")
+                )
         return found
 
     def stray_code(self, referenced: set[Path]) -> list[Finding]:
-        code = sorted(n for n, f in self.files.items()
-                      if n.endswith(".py") or f.artifact.kind is FileKind.PYTHON)
+        code = sorted(
+            n
+            for n, f in self.files.items()
+            if n.endswith(".py") or f.artifact.kind is FileKind.PYTHON
+        )
         if not code or self.refs or not self._is_model():
             return []
         if any(p.parent == self.path for p in referenced):
             return []  # e.g. a diffusers component module named by model_index.json above
         evidence = self.files[code[0]].artifact.evidence(snippet=_listing(code))
-        return [UNREFERENCED_CODE.finding(
-            evidence, f"{len(code)} Python file(s) and no auto_map or custom_pipelines entry")]
+        return [
+            UNREFERENCED_CODE.finding(
+                evidence, f"{len(code)} Python file(s) and no auto_map or custom_pipelines entry"
+            )
+        ]
 
     def _is_model(self) -> bool:
         return bool(_MODEL_CONFIGS & self.files.keys()) or any(
-            f.artifact.kind in _WEIGHT_KINDS for f in self.files.values())
+            f.artifact.kind in _WEIGHT_KINDS for f in self.files.values()
+        )
 
     def shard_indexes(self) -> list[Finding]:
         found: list[Finding] = []
@@ -134,9 +160,12 @@ class _Folder:
                 continue
             artifact = self.files[name].artifact
             if not isinstance(weight_map, dict):
-                found.append(SHARD_MISSING.finding(
-                    artifact.evidence(snippet=f"weight_map: {type(weight_map).__name__}"),
-                    "weight_map is not an object"))
+                found.append(
+                    SHARD_MISSING.finding(
+                        artifact.evidence(snippet=f"weight_map: {type(weight_map).__name__}"),
+                        "weight_map is not an object",
+                    )
+                )
                 continue
             found.extend(self._shards(artifact, weight_map))
         return found
@@ -148,17 +177,22 @@ class _Folder:
             reason = hf_config.escape_reason(shard)
             if reason is not None and len(found) < MAX_LISTED:
                 tensor = next(k for k, v in weight_map.items() if v == shard)
-                found.append(SHARD_LEAVES_FOLDER.finding(
-                    artifact.evidence(snippet=f'"{tensor}": "{shard}"'[:200]),
-                    f"shard {shard!r}: {reason}"))
+                found.append(
+                    SHARD_LEAVES_FOLDER.finding(
+                        artifact.evidence(snippet=f'"{tensor}": "{shard}"'[:200]),
+                        f"shard {shard!r}: {reason}",
+                    )
+                )
             elif reason is None and not (self.path / shard).exists():
                 missing.append(shard)
         bad = sum(1 for v in weight_map.values() if not isinstance(v, str))
         if missing or bad:
             detail = f"{len(missing)} shard(s) missing" + (
-                f", {bad} entries are not file names" if bad else "")
-            found.append(SHARD_MISSING.finding(artifact.evidence(snippet=_listing(missing)),
-                                               detail))
+                f", {bad} entries are not file names" if bad else ""
+            )
+            found.append(
+                SHARD_MISSING.finding(artifact.evidence(snippet=_listing(missing)), detail)
+            )
         return found
 
     def templates(self) -> tuple[list[Finding], list[str]]:
@@ -173,8 +207,9 @@ class _Folder:
             except OSError as exc:
                 reasons.append(f"cannot read {item.artifact.path}: {exc.strerror or exc}")
                 continue
-            found, incomplete = template_findings(text, item.artifact.evidence(offset=0),
-                                                  self.ctx.budget)
+            found, incomplete = template_findings(
+                text, item.artifact.evidence(offset=0), self.ctx.budget
+            )
             findings.extend(found)
             reasons.extend(incomplete)
         return findings, reasons
@@ -205,11 +240,15 @@ def _zip_holds_pickle(path: Path) -> bool:
             if eocd < 0 or len(tail) < eocd + 22:
                 return False
             size, offset = struct.unpack_from("<II", tail, eocd + 12)
-            if 0xFFFFFFFF in (size, offset) and eocd >= 20 and tail[eocd - 20:eocd - 16] == (
-                    b"PK\x06\x07"):
+            if (
+                0xFFFFFFFF in (size, offset)
+                and eocd >= 20
+                and tail[eocd - 20 : eocd - 16] == (b"PK\x06\x07")
+            ):
                 (record,) = struct.unpack_from("<Q", tail, eocd - 12)
-                size, offset = struct.unpack_from("<QQ", source.read(record + 40, 16).ljust(16,
-                                                                                       b"\0"))
+                size, offset = struct.unpack_from(
+                    "<QQ", source.read(record + 40, 16).ljust(16, b"\0")
+                )
             directory = source.read(offset, min(size, 64 * 1024 * 1024))
             return b"data.pkl" in directory or b"data.pkl" in tail
     except (OSError, ValueError, struct.error):

@@ -34,9 +34,20 @@ __all__ = ["HfConfigScanner", "HfRepoAnalyzer", "LfsPointerScanner"]
 
 _SNIPPET = 200
 # Duplicates of these keys change what runs; others only change what is loaded.
-_SENSITIVE_KEYS = frozenset({"auto_map", "chat_template", "trust_remote_code", "custom_pipelines",
-                             "tokenizer_class", "processor_class", "model_type", "architectures",
-                             "_class_name", "template"})
+_SENSITIVE_KEYS = frozenset(
+    {
+        "auto_map",
+        "chat_template",
+        "trust_remote_code",
+        "custom_pipelines",
+        "tokenizer_class",
+        "processor_class",
+        "model_type",
+        "architectures",
+        "_class_name",
+        "template",
+    }
+)
 
 
 class HfConfigScanner:
@@ -54,12 +65,14 @@ class HfConfigScanner:
         limit = ctx.budget.max_text_bytes
         if source.size > limit:
             if known or hf_config.MARKERS.search(view):
-                return ScanResult(incomplete=(
-                    f"Hugging Face config of {source.size} bytes exceeds max_text_bytes "
-                    f"({limit}); not parsed",))
+                return ScanResult(
+                    incomplete=(
+                        f"Hugging Face config of {source.size} bytes exceeds max_text_bytes "
+                        f"({limit}); not parsed",
+                    )
+                )
             return ScanResult(notes=("large JSON without Hugging Face keys; not parsed",))
-        if not (known or hf_config.MARKERS.search(view)
-                or hf_config.ESCAPED_KEY_CHAR.search(view)):
+        if not (known or hf_config.MARKERS.search(view) or hf_config.ESCAPED_KEY_CHAR.search(view)):
             return ScanResult()  # not a Hugging Face config: the common, fast case
         data = source.read()
         try:
@@ -77,8 +90,14 @@ class HfConfigScanner:
 class _Config:
     """One parsed config and where its findings point."""
 
-    def __init__(self, artifact: Artifact, data: bytes, doc: dict[str, object],
-                 duplicates: tuple[str, ...], ctx: ScanContext) -> None:
+    def __init__(
+        self,
+        artifact: Artifact,
+        data: bytes,
+        doc: dict[str, object],
+        duplicates: tuple[str, ...],
+        ctx: ScanContext,
+    ) -> None:
         self.artifact = artifact
         self.data = data
         self.doc = doc
@@ -94,42 +113,64 @@ class _Config:
         for ref in hf_config.code_references(self.doc):
             self._code_ref(ref, folder, own_repo, selected)
         for path in hf_config.trust_flags(self.doc):
-            self._add(TRUSTS_REMOTE_CODE, path, True, "the config asks loaders to run custom "
-                      "code without the user opting in")
+            self._add(
+                TRUSTS_REMOTE_CODE,
+                path,
+                True,
+                "the config asks loaders to run custom code without the user opting in",
+            )
         for key in self.duplicates:
             severity = Severity.MEDIUM if key in _SENSITIVE_KEYS else Severity.LOW
             _, first = hf_config.position(self.data, key)
             line, second = hf_config.position(self.data, key, (first or 0) + 1)
             where = self.artifact.evidence(offset=second, line=line, snippet=json.dumps(key))
-            self.findings.append(DUPLICATE_KEY.finding(
-                where, f"key {key!r} appears more than once; Python keeps the last value, other "
-                "readers the first or neither", severity=severity))
+            self.findings.append(
+                DUPLICATE_KEY.finding(
+                    where,
+                    f"key {key!r} appears more than once; Python keeps the last value, other "
+                    "readers the first or neither",
+                    severity=severity,
+                )
+            )
         self._templates()
         return ScanResult(tuple(self.findings), incomplete=tuple(self.incomplete))
 
-    def _code_ref(self, ref: CodeRef, folder: Path | None, own_repo: str | None,
-                  selected: dict[str, str]) -> None:
+    def _code_ref(
+        self, ref: CodeRef, folder: Path | None, own_repo: str | None, selected: dict[str, str]
+    ) -> None:
         class_name = ref.reference.rpartition(".")[2]
         chosen = [k for k, v in selected.items() if v == class_name]
         note = f"; selected by {', '.join(chosen)}" if chosen else ""
         if ref.repo is not None and ref.repo != own_repo:
             leaves = hf_config.escape_reason(ref.repo)
             where = f"path {ref.repo!r} ({leaves})" if leaves else f"repository {ref.repo}"
-            self._add(OTHER_REPO_CODE, ref.key_path, ref.reference,
-                      f"loading imports {ref.file} from {where}, code that is not in this "
-                      f"folder and can change after this audit{note}")
+            self._add(
+                OTHER_REPO_CODE,
+                ref.key_path,
+                ref.reference,
+                f"loading imports {ref.file} from {where}, code that is not in this "
+                f"folder and can change after this audit{note}",
+            )
             return
         leaves = hf_config.escape_reason(ref.file)
         if leaves is not None:
-            self._add(CODE_LEAVES_REPO, ref.key_path, ref.reference,
-                      f"module file {ref.file} is outside the repository ({leaves}){note}")
+            self._add(
+                CODE_LEAVES_REPO,
+                ref.key_path,
+                ref.reference,
+                f"module file {ref.file} is outside the repository ({leaves}){note}",
+            )
             return
         if folder is None:
             state = "not checked (inside an archive)"
         else:
             state = "present" if (folder / ref.file).is_file() else "missing"
-        self._add(CUSTOM_CODE, ref.key_path, ref.reference,
-                  f"loading with trust_remote_code imports {ref.file} ({state}){note}")
+        self._add(
+            CUSTOM_CODE,
+            ref.key_path,
+            ref.reference,
+            f"loading with trust_remote_code imports {ref.file} ({state}){note}",
+        )
 
     def _add(self, rule: Rule, key_path: str, value: object, detail: str) -> None:
         leaf = key_path.split(".")[-1].split("[")[0]
@@ -142,9 +183,13 @@ class _Config:
         value = self.doc.get("chat_template")
         templates: list[tuple[str, object]] = [("chat_template", value)]
         if isinstance(value, list):
-            templates = [(f"chat_template[{_template_name(item, i)}]",
-                          item.get("template") if isinstance(item, dict) else item)
-                         for i, item in enumerate(value)]
+            templates = [
+                (
+                    f"chat_template[{_template_name(item, i)}]",
+                    item.get("template") if isinstance(item, dict) else item,
+                )
+                for i, item in enumerate(value)
+            ]
         _, offset = hf_config.position(self.data, "chat_template")
         evidence = self.artifact.evidence(offset=offset)
         for key_path, text in templates:
@@ -178,4 +223,3 @@ def _folder(artifact: Artifact, ctx: ScanContext) -> Path | None:
     if shown.is_dir():
         return shown
     return ctx.disk_path.parent if ctx.disk_path is not None else None
-

@@ -78,20 +78,29 @@ class LfsPointerScanner:
         members: tuple[Member, ...] = ()
         problems = list(pointer.problems)
         if source.size > MAX_POINTER_BYTES:
-            problems.append(f"{source.size} bytes; git-lfs pointers are at most "
-                            f"{MAX_POINTER_BYTES}")
+            problems.append(
+                f"{source.size} bytes; git-lfs pointers are at most {MAX_POINTER_BYTES}"
+            )
         if trailing:
             problems.append(f"{len(rest)} bytes follow the pointer text at offset {pointer.end}")
-            members = (Member(f"after-lfs-pointer@{pointer.end}", source.slice(pointer.end),
-                              note="content after the Git LFS pointer text"),)
+            members = (
+                Member(
+                    f"after-lfs-pointer@{pointer.end}",
+                    source.slice(pointer.end),
+                    note="content after the Git LFS pointer text",
+                ),
+            )
         snippet = source.read(0, min(pointer.end, 200)).decode("utf-8", "replace").strip()
         evidence = artifact.evidence(offset=0, line=1, snippet=snippet)
         if problems:
-            severity = Severity.MEDIUM if trailing or source.size > MAX_POINTER_BYTES else (
-                Severity.LOW)
-            findings.append(LFS_MALFORMED.finding(evidence, "; ".join(problems),
-                                                  severity=severity))
-        findings.append(LFS_POINTER.finding(
-            evidence, f"the file is a pointer to {pointer.summary or 'unknown content'}"))
+            severity = (
+                Severity.MEDIUM if trailing or source.size > MAX_POINTER_BYTES else (Severity.LOW)
+            )
+            findings.append(LFS_MALFORMED.finding(evidence, "; ".join(problems), severity=severity))
+        findings.append(
+            LFS_POINTER.finding(
+                evidence, f"the file is a pointer to {pointer.summary or 'unknown content'}"
+            )
+        )
         reason = f"Git LFS pointer: the real file ({pointer.summary or 'unknown'}) is not present"
         return ScanResult(tuple(findings), members, incomplete=(reason,))

@@ -23,8 +23,10 @@ _HEADER_LIMIT = 1024 * 1024  # numpy refuses more than 10 000 unless allow_pickl
 _NUMPY_SAFE_HEADER = 10_000
 
 OBJECT_ARRAY = Rule(
-    id="PCL-NPY-001", title="NumPy file holds an object array (a pickle)",
-    severity=Severity.MEDIUM, cwe=502,
+    id="PCL-NPY-001",
+    title="NumPy file holds an object array (a pickle)",
+    severity=Severity.MEDIUM,
+    cwe=502,
     description=(
         "The array's dtype contains Python objects, which numpy stores as a pickle after the "
         "header. Loading it needs numpy.load(allow_pickle=True), and unpickling can run any "
@@ -32,11 +34,14 @@ OBJECT_ARRAY = Rule(
         "file needs the unsafe option at all."
     ),
     remediation="Store numeric arrays only (or use safetensors); never pass allow_pickle=True "
-                "for files you did not create.",
+    "for files you did not create.",
     references=("https://nvd.nist.gov/vuln/detail/CVE-2019-6446",),
 )
 BAD_HEADER = Rule(
-    id="PCL-NPY-002", title="NumPy header is malformed", severity=Severity.MEDIUM, cwe=20,
+    id="PCL-NPY-002",
+    title="NumPy header is malformed",
+    severity=Severity.MEDIUM,
+    cwe=20,
     description=(
         "The .npy header is not a dict literal with exactly the keys descr, fortran_order and "
         "shape and values of the right types, or its version or length is invalid. numpy "
@@ -46,7 +51,9 @@ BAD_HEADER = Rule(
     references=("https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html",),
 )
 SIZE_MISMATCH = Rule(
-    id="PCL-NPY-003", title="NumPy data size does not match the header", severity=Severity.MEDIUM,
+    id="PCL-NPY-003",
+    title="NumPy data size does not match the header",
+    severity=Severity.MEDIUM,
     cwe=20,
     description=(
         "The bytes after the header differ from shape times item size. Missing bytes make "
@@ -159,13 +166,18 @@ class NumpyScanner:
         snippet = f"descr={header.descr!r}, shape={header.shape!r}"[:200]
         if has_objects(header.descr):
             evidence = artifact.evidence(offset=header.data_offset, snippet=snippet)
-            member = Member("<object array pickle>", body, "npy object array; numpy.load "
-                            "unpickles it with allow_pickle=True", FileKind.PICKLE)
+            member = Member(
+                "<object array pickle>",
+                body,
+                "npy object array; numpy.load unpickles it with allow_pickle=True",
+                FileKind.PICKLE,
+            )
             return ScanResult((OBJECT_ARRAY.finding(evidence),), (member,))
         return self._numeric(artifact, header, body, snippet)
 
-    def _numeric(self, artifact: Artifact, header: Header, body: ByteSource,
-                 snippet: str) -> ScanResult:
+    def _numeric(
+        self, artifact: Artifact, header: Header, body: ByteSource, snippet: str
+    ) -> ScanResult:
         size = itemsize(header.descr)
         if size is None:  # a dtype we cannot size: let content identification decide
             member = Member("<npy data>", body, "npy array data of an unrecognised dtype")
@@ -176,10 +188,19 @@ class NumpyScanner:
         if body.size != expected:
             at = header.data_offset + min(expected, body.size)
             detail = f"{expected} bytes expected after the header, {body.size} present"
-            findings.append(SIZE_MISMATCH.finding(
-                artifact.evidence(offset=at, snippet=snippet), detail,
-                severity=Severity.LOW if body.size < expected else None))
+            findings.append(
+                SIZE_MISMATCH.finding(
+                    artifact.evidence(offset=at, snippet=snippet),
+                    detail,
+                    severity=Severity.LOW if body.size < expected else None,
+                )
+            )
             if body.size > expected:
-                members = (Member(f"<bytes after the array at {at}>", body.slice(expected),
-                                  "bytes numpy never reads"),)
+                members = (
+                    Member(
+                        f"<bytes after the array at {at}>",
+                        body.slice(expected),
+                        "bytes numpy never reads",
+                    ),
+                )
         return ScanResult(tuple(findings), members, notes=(f"numeric array {snippet}",))

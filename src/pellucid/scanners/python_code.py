@@ -23,116 +23,205 @@ from pellucid.source import ByteSource
 
 _REMOTE_CODE = "https://huggingface.co/docs/transformers/en/custom_models"
 _MALHUG = "https://arxiv.org/abs/2409.09368"
-_JFROG = ("https://jfrog.com/blog/data-scientists-targeted-by-malicious-hugging-face-ml-models-"
-          "with-silent-backdoor/")
-_UNREVIEWED = ("Read the code before loading the model with trust_remote_code enabled; prefer a "
-               "model architecture that ships with the library, or pin a reviewed revision.")
+_JFROG = (
+    "https://jfrog.com/blog/data-scientists-targeted-by-malicious-hugging-face-ml-models-"
+    "with-silent-backdoor/"
+)
+_UNREVIEWED = (
+    "Read the code before loading the model with trust_remote_code enabled; prefer a "
+    "model architecture that ships with the library, or pin a reviewed revision."
+)
 
 PROCESS = Rule(
-    id="PCL-PY-001", title="Code starts a process", severity=Severity.HIGH, cwe=78,
+    id="PCL-PY-001",
+    title="Code starts a process",
+    severity=Severity.HIGH,
+    cwe=78,
     description=(
         "Model code calls os.system, subprocess, os.exec*/spawn*, pty or a similar API. Custom "
         "code runs when the model is loaded with trust_remote_code, so the command runs on the "
-        "loading machine with the user's rights. Model code has no reason to start programs."),
-    remediation=_UNREVIEWED, references=(_MALHUG, _JFROG, _REMOTE_CODE))
+        "loading machine with the user's rights. Model code has no reason to start programs."
+    ),
+    remediation=_UNREVIEWED,
+    references=(_MALHUG, _JFROG, _REMOTE_CODE),
+)
 NATIVE = Rule(
-    id="PCL-PY-002", title="Code loads a native library", severity=Severity.HIGH, cwe=114,
+    id="PCL-PY-002",
+    title="Code loads a native library",
+    severity=Severity.HIGH,
+    cwe=114,
     description=(
         "Model code loads a shared library through ctypes, cffi, torch.ops.load_library or "
         "compiles one with torch.utils.cpp_extension. Native code runs outside anything a "
-        "Python-level review or sandbox can see."),
-    remediation=_UNREVIEWED, references=(_MALHUG, _REMOTE_CODE))
+        "Python-level review or sandbox can see."
+    ),
+    remediation=_UNREVIEWED,
+    references=(_MALHUG, _REMOTE_CODE),
+)
 NETWORK = Rule(
-    id="PCL-PY-003", title="Code opens network connections", severity=Severity.HIGH, cwe=494,
+    id="PCL-PY-003",
+    title="Code opens network connections",
+    severity=Severity.HIGH,
+    cwe=494,
     description=(
         "Model code uses sockets, HTTP clients, FTP, SMTP, SSH or similar. Code that talks to the "
         "network on load can download a second stage or send data (tokens, files) away; it also "
-        "breaks offline and air-gapped use."),
-    remediation=_UNREVIEWED, references=(_MALHUG, _JFROG))
+        "breaks offline and air-gapped use."
+    ),
+    remediation=_UNREVIEWED,
+    references=(_MALHUG, _JFROG),
+)
 OBFUSCATED_EXEC = Rule(
-    id="PCL-PY-004", title="Code executes decoded or obfuscated data", severity=Severity.HIGH,
+    id="PCL-PY-004",
+    title="Code executes decoded or obfuscated data",
+    severity=Severity.HIGH,
     cwe=506,
     description=(
         "exec, eval, compile, marshal.loads or pickle.loads is fed data that is decoded first "
         "(base64, hex, zlib, codecs, reversed strings, chr() arithmetic). Hiding code from the "
-        "reader and then running it is the signature of a malicious payload."),
+        "reader and then running it is the signature of a malicious payload."
+    ),
     remediation="Do not load the model; report the repository to its hosting service.",
-    references=(_MALHUG, _JFROG))
+    references=(_MALHUG, _JFROG),
+)
 DYNAMIC_EXEC = Rule(
-    id="PCL-PY-005", title="Code runs dynamically built code", severity=Severity.MEDIUM, cwe=95,
+    id="PCL-PY-005",
+    title="Code runs dynamically built code",
+    severity=Severity.MEDIUM,
+    cwe=95,
     description=(
         "Model code calls exec, eval, compile, runpy or builds function objects from code "
-        "objects. What runs is decided at run time, so a review of the file does not show it."),
-    remediation=_UNREVIEWED, references=("https://cwe.mitre.org/data/definitions/95.html",))
+        "objects. What runs is decided at run time, so a review of the file does not show it."
+    ),
+    remediation=_UNREVIEWED,
+    references=("https://cwe.mitre.org/data/definitions/95.html",),
+)
 FILE_WRITE = Rule(
-    id="PCL-PY-006", title="Code writes, moves or deletes files", severity=Severity.MEDIUM, cwe=73,
+    id="PCL-PY-006",
+    title="Code writes, moves or deletes files",
+    severity=Severity.MEDIUM,
+    cwe=73,
     description=(
         "Model code opens files for writing, changes permissions, or removes, renames, copies "
         "or extracts files. On load this can plant files (shell profiles, cron jobs, packages) or "
-        "destroy data; loading a model should only read."),
-    remediation=_UNREVIEWED, references=(_MALHUG,))
+        "destroy data; loading a model should only read."
+    ),
+    remediation=_UNREVIEWED,
+    references=(_MALHUG,),
+)
 DESERIALISE = Rule(
-    id="PCL-PY-007", title="Code deserialises data unsafely", severity=Severity.MEDIUM, cwe=502,
+    id="PCL-PY-007",
+    title="Code deserialises data unsafely",
+    severity=Severity.MEDIUM,
+    cwe=502,
     description=(
         "Model code calls pickle/dill/joblib/marshal loaders, torch.load without "
         "weights_only=True, yaml.load without a safe Loader or numpy.load with allow_pickle. "
         "Each of these runs code from the data it reads, so any file the code opens becomes a "
-        "code-execution path that scanners of the weights never see."),
-    remediation=("Use safetensors, torch's loader with weights_only set to True, "
-                 "yaml.safe_load, and numpy's loader with allow_pickle set to False."),
-    references=("https://nvd.nist.gov/vuln/detail/CVE-2025-32434",
-                "https://nvd.nist.gov/vuln/detail/CVE-2024-34997",
-                "https://arxiv.org/abs/2508.19774"))
+        "code-execution path that scanners of the weights never see."
+    ),
+    remediation=(
+        "Use safetensors, torch's loader with weights_only set to True, "
+        "yaml.safe_load, and numpy's loader with allow_pickle set to False."
+    ),
+    references=(
+        "https://nvd.nist.gov/vuln/detail/CVE-2025-32434",
+        "https://nvd.nist.gov/vuln/detail/CVE-2024-34997",
+        "https://arxiv.org/abs/2508.19774",
+    ),
+)
 CREDENTIALS = Rule(
-    id="PCL-PY-008", title="Code reads credentials or secrets", severity=Severity.MEDIUM, cwe=526,
+    id="PCL-PY-008",
+    title="Code reads credentials or secrets",
+    severity=Severity.MEDIUM,
+    cwe=526,
     description=(
         "Model code reads secret-looking environment variables (HF_TOKEN, *_API_KEY, ...), "
         "copies the whole environment, or names credential files (~/.ssh, ~/.aws/credentials, "
         "the Hugging Face token file). Model code needs none of these; reading them on load is "
-        "the first half of credential theft."),
-    remediation=_UNREVIEWED, references=(_MALHUG, _JFROG))
+        "the first half of credential theft."
+    ),
+    remediation=_UNREVIEWED,
+    references=(_MALHUG, _JFROG),
+)
 PATCH = Rule(
-    id="PCL-PY-009", title="Code replaces functions of other modules", severity=Severity.MEDIUM,
+    id="PCL-PY-009",
+    title="Code replaces functions of other modules",
+    severity=Severity.MEDIUM,
     cwe=913,
     description=(
         "Model code assigns to attributes of builtins, os, sys, subprocess, pickle, torch.load "
         "and similar, calls setattr on imported modules, replaces sys.modules entries or installs "
         "import hooks. Such changes outlive the model and alter what other code in the process "
-        "does, e.g. turning a later safe load into an unsafe one."),
-    remediation=_UNREVIEWED, references=(_MALHUG,))
+        "does, e.g. turning a later safe load into an unsafe one."
+    ),
+    remediation=_UNREVIEWED,
+    references=(_MALHUG,),
+)
 DYNAMIC_IMPORT = Rule(
-    id="PCL-PY-010", title="Code imports a module chosen at run time", severity=Severity.LOW,
+    id="PCL-PY-010",
+    title="Code imports a module chosen at run time",
+    severity=Severity.LOW,
     cwe=470,
     description=(
         "__import__ or importlib.import_module is called with a computed name. A review cannot "
         "tell which module is loaded; combined with data from the model files it can import "
-        "anything installed."),
+        "anything installed."
+    ),
     remediation="Import modules by literal name.",
-    references=("https://cwe.mitre.org/data/definitions/470.html",))
+    references=("https://cwe.mitre.org/data/definitions/470.html",),
+)
 OBFUSCATION = Rule(
-    id="PCL-PY-011", title="Source hides text from its reader", severity=Severity.LOW, cwe=506,
+    id="PCL-PY-011",
+    title="Source hides text from its reader",
+    severity=Severity.LOW,
+    cwe=506,
     description=(
         "The source carries long base64/hex strings or binary blobs, spells strings with chr() "
         "arithmetic, or declares a source encoding (such as UTF-7) under which Python reads "
         "different code from what an editor shows. Legitimate model code has no need to hide "
-        "text."),
+        "text."
+    ),
     remediation="Decode the hidden text and review it before trusting the code.",
-    references=("https://peps.python.org/pep-0263/", _MALHUG))
+    references=("https://peps.python.org/pep-0263/", _MALHUG),
+)
 UNPARSEABLE = Rule(
-    id="PCL-PY-012", title="Python source does not parse", severity=Severity.INFO, cwe=None,
+    id="PCL-PY-012",
+    title="Python source does not parse",
+    severity=Severity.INFO,
+    cwe=None,
     description=(
         "The file is Python by name or content but Python 3 cannot parse it, so importing it "
-        "fails and its code cannot run. It was not analysed further."),
-    remediation="Check whether the file is needed; remove it or fix it.")
+        "fails and its code cannot run. It was not analysed further."
+    ),
+    remediation="Check whether the file is needed; remove it or fix it.",
+)
 
-PY_RULES: tuple[Rule, ...] = (PROCESS, NATIVE, NETWORK, OBFUSCATED_EXEC, DYNAMIC_EXEC,
-                              FILE_WRITE, DESERIALISE, CREDENTIALS, PATCH, DYNAMIC_IMPORT,
-                              OBFUSCATION, UNPARSEABLE)
+PY_RULES: tuple[Rule, ...] = (
+    PROCESS,
+    NATIVE,
+    NETWORK,
+    OBFUSCATED_EXEC,
+    DYNAMIC_EXEC,
+    FILE_WRITE,
+    DESERIALISE,
+    CREDENTIALS,
+    PATCH,
+    DYNAMIC_IMPORT,
+    OBFUSCATION,
+    UNPARSEABLE,
+)
 _RULE_OF: dict[Family, Rule] = {
-    Family.PROCESS: PROCESS, Family.NATIVE: NATIVE, Family.NETWORK: NETWORK,
-    Family.OBFUSCATED_EXEC: OBFUSCATED_EXEC, Family.DYNAMIC_EXEC: DYNAMIC_EXEC,
-    Family.FILE_WRITE: FILE_WRITE, Family.DESERIALISE: DESERIALISE,
-    Family.CREDENTIALS: CREDENTIALS, Family.PATCH: PATCH, Family.DYNAMIC_IMPORT: DYNAMIC_IMPORT,
+    Family.PROCESS: PROCESS,
+    Family.NATIVE: NATIVE,
+    Family.NETWORK: NETWORK,
+    Family.OBFUSCATED_EXEC: OBFUSCATED_EXEC,
+    Family.DYNAMIC_EXEC: DYNAMIC_EXEC,
+    Family.FILE_WRITE: FILE_WRITE,
+    Family.DESERIALISE: DESERIALISE,
+    Family.CREDENTIALS: CREDENTIALS,
+    Family.PATCH: PATCH,
+    Family.DYNAMIC_IMPORT: DYNAMIC_IMPORT,
     Family.OBFUSCATION: OBFUSCATION,
 }
 MAX_FINDINGS_PER_RULE = 50  # one bad file should not drown the report
@@ -152,31 +241,43 @@ class PythonCodeScanner:
     def scan(self, artifact: Artifact, source: ByteSource, ctx: ScanContext) -> ScanResult:
         limit = ctx.budget.max_text_bytes
         if source.size > limit:
-            return ScanResult(incomplete=(
-                f"Python source of {source.size} bytes exceeds max_text_bytes ({limit}); "
-                "not parsed",))
+            return ScanResult(
+                incomplete=(
+                    f"Python source of {source.size} bytes exceeds max_text_bytes ({limit}); "
+                    "not parsed",
+                )
+            )
         data = source.read()
         lines, encoding = _decode(data)
         findings: list[Finding] = []
         if encoding not in PLAIN_ENCODINGS:
             line = _cookie_line(lines)
-            findings.append(OBFUSCATION.finding(
-                artifact.evidence(line=line, snippet=_snippet(lines, line)),
-                f"source declares encoding {encoding}; Python decodes it before parsing, an "
-                "editor usually does not", severity=Severity.MEDIUM))
+            findings.append(
+                OBFUSCATION.finding(
+                    artifact.evidence(line=line, snippet=_snippet(lines, line)),
+                    f"source declares encoding {encoding}; Python decodes it before parsing, an "
+                    "editor usually does not",
+                    severity=Severity.MEDIUM,
+                )
+            )
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # invalid escapes etc. are not our findings
                 tree = ast.parse(data, filename=artifact.display)
         except (SyntaxError, ValueError) as exc:
             error_line: int | None = getattr(exc, "lineno", None)
-            findings.append(UNPARSEABLE.finding(
-                artifact.evidence(line=error_line, snippet=_snippet(lines, error_line)),
-                f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}"))
+            findings.append(
+                UNPARSEABLE.finding(
+                    artifact.evidence(line=error_line, snippet=_snippet(lines, error_line)),
+                    f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}",
+                )
+            )
             return ScanResult(tuple(findings))
         except (RecursionError, MemoryError) as exc:
-            return ScanResult(tuple(findings), incomplete=(
-                f"Python source too deeply nested to analyse ({type(exc).__name__})",))
+            return ScanResult(
+                tuple(findings),
+                incomplete=(f"Python source too deeply nested to analyse ({type(exc).__name__})",),
+            )
         hits = SourceWalk(tree).run()
         findings.extend(_findings(artifact, hits, lines))
         return ScanResult(tuple(findings), notes=(f"{len(hits)} behaviours in {len(lines)} lines",))
@@ -197,7 +298,8 @@ def _findings(artifact: Artifact, hits: list[Hit], lines: list[str]) -> list[Fin
             last = next(f for f in reversed(found) if f.rule_id == rule_id)
             extra = count - MAX_FINDINGS_PER_RULE
             found[found.index(last)] = replace(
-                last, detail=f"{last.detail} (and {extra} more of this rule, not listed)")
+                last, detail=f"{last.detail} (and {extra} more of this rule, not listed)"
+            )
     return found
 
 

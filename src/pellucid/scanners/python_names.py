@@ -35,59 +35,199 @@ _OS_EXEC = [f"os.exec{s}" for s in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vp
 _OS_SPAWN = [f"os.spawn{s}" for s in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")]
 
 CALLS: dict[str, Family] = {
-    **_names(Family.PROCESS, "subprocess", "os.system", "os.popen", "os.posix_spawn",
-             "os.posix_spawnp", "os.fork", "os.forkpty", "os.startfile", "pty.spawn", "pty.fork",
-             "platform.popen", "commands", "popen2", "pexpect", "asyncio.create_subprocess_exec",
-             "asyncio.create_subprocess_shell", *_OS_EXEC, *_OS_SPAWN),
-    **_names(Family.NATIVE, "ctypes.CDLL", "ctypes.PyDLL", "ctypes.WinDLL", "ctypes.OleDLL",
-             "ctypes.LibraryLoader", "ctypes.cdll", "ctypes.pydll", "ctypes.windll",
-             "ctypes.oledll", "ctypes.pythonapi", "_ctypes.dlopen", "_ctypes.LoadLibrary",
-             "torch.utils.cpp_extension.load", "torch.utils.cpp_extension.load_inline",
-             "torch.ops.load_library", "torch.classes.load_library",
-             "importlib.machinery.ExtensionFileLoader"),
-    **_names(Family.NETWORK, "socket", "ssl.wrap_socket", "urllib.request", "urllib.urlopen",
-             "urllib.urlretrieve", "urllib2", "urllib3", "http.client", "http.server", "httplib",
-             "requests", "httpx", "aiohttp", "ftplib", "smtplib", "telnetlib", "paramiko",
-             "poplib", "imaplib", "nntplib", "xmlrpc.client", "websocket", "websockets",
-             "pycurl", "asyncio.open_connection", "webbrowser"),
-    **_names(Family.FILE_WRITE, "os.remove", "os.unlink", "os.rmdir", "os.removedirs",
-             "os.rename", "os.renames", "os.replace", "os.truncate", "os.chmod", "os.chown",
-             "os.lchown", "os.link", "os.symlink", "os.mkfifo", "os.mknod", "shutil.rmtree",
-             "shutil.move", "shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copytree",
-             "shutil.chown", "shutil.unpack_archive", "shutil.make_archive"),
-    **_names(Family.DESERIALISE, "pickle.load", "pickle.loads", "pickle.Unpickler",
-             "_pickle.load", "_pickle.loads", "_pickle.Unpickler", "cPickle", "dill.load",
-             "dill.loads", "cloudpickle.load", "cloudpickle.loads", "joblib.load",
-             "marshal.load", "marshal.loads", "shelve.open", "pandas.read_pickle",
-             "jsonpickle.decode", "yaml.unsafe_load", "yaml.unsafe_load_all",
-             "torch.serialization._load"),
-    **_names(Family.DYNAMIC_EXEC, "exec", "eval", "compile", "execfile", "runpy.run_path",
-             "runpy.run_module", "types.FunctionType", "types.CodeType", "code.interact",
-             "code.InteractiveInterpreter", "code.InteractiveConsole"),
+    **_names(
+        Family.PROCESS,
+        "subprocess",
+        "os.system",
+        "os.popen",
+        "os.posix_spawn",
+        "os.posix_spawnp",
+        "os.fork",
+        "os.forkpty",
+        "os.startfile",
+        "pty.spawn",
+        "pty.fork",
+        "platform.popen",
+        "commands",
+        "popen2",
+        "pexpect",
+        "asyncio.create_subprocess_exec",
+        "asyncio.create_subprocess_shell",
+        *_OS_EXEC,
+        *_OS_SPAWN,
+    ),
+    **_names(
+        Family.NATIVE,
+        "ctypes.CDLL",
+        "ctypes.PyDLL",
+        "ctypes.WinDLL",
+        "ctypes.OleDLL",
+        "ctypes.LibraryLoader",
+        "ctypes.cdll",
+        "ctypes.pydll",
+        "ctypes.windll",
+        "ctypes.oledll",
+        "ctypes.pythonapi",
+        "_ctypes.dlopen",
+        "_ctypes.LoadLibrary",
+        "torch.utils.cpp_extension.load",
+        "torch.utils.cpp_extension.load_inline",
+        "torch.ops.load_library",
+        "torch.classes.load_library",
+        "importlib.machinery.ExtensionFileLoader",
+    ),
+    **_names(
+        Family.NETWORK,
+        "socket",
+        "ssl.wrap_socket",
+        "urllib.request",
+        "urllib.urlopen",
+        "urllib.urlretrieve",
+        "urllib2",
+        "urllib3",
+        "http.client",
+        "http.server",
+        "httplib",
+        "requests",
+        "httpx",
+        "aiohttp",
+        "ftplib",
+        "smtplib",
+        "telnetlib",
+        "paramiko",
+        "poplib",
+        "imaplib",
+        "nntplib",
+        "xmlrpc.client",
+        "websocket",
+        "websockets",
+        "pycurl",
+        "asyncio.open_connection",
+        "webbrowser",
+    ),
+    **_names(
+        Family.FILE_WRITE,
+        "os.remove",
+        "os.unlink",
+        "os.rmdir",
+        "os.removedirs",
+        "os.rename",
+        "os.renames",
+        "os.replace",
+        "os.truncate",
+        "os.chmod",
+        "os.chown",
+        "os.lchown",
+        "os.link",
+        "os.symlink",
+        "os.mkfifo",
+        "os.mknod",
+        "shutil.rmtree",
+        "shutil.move",
+        "shutil.copy",
+        "shutil.copy2",
+        "shutil.copyfile",
+        "shutil.copytree",
+        "shutil.chown",
+        "shutil.unpack_archive",
+        "shutil.make_archive",
+    ),
+    **_names(
+        Family.DESERIALISE,
+        "pickle.load",
+        "pickle.loads",
+        "pickle.Unpickler",
+        "_pickle.load",
+        "_pickle.loads",
+        "_pickle.Unpickler",
+        "cPickle",
+        "dill.load",
+        "dill.loads",
+        "cloudpickle.load",
+        "cloudpickle.loads",
+        "joblib.load",
+        "marshal.load",
+        "marshal.loads",
+        "shelve.open",
+        "pandas.read_pickle",
+        "jsonpickle.decode",
+        "yaml.unsafe_load",
+        "yaml.unsafe_load_all",
+        "torch.serialization._load",
+    ),
+    **_names(
+        Family.DYNAMIC_EXEC,
+        "exec",
+        "eval",
+        "compile",
+        "execfile",
+        "runpy.run_path",
+        "runpy.run_module",
+        "types.FunctionType",
+        "types.CodeType",
+        "code.interact",
+        "code.InteractiveInterpreter",
+        "code.InteractiveConsole",
+    ),
 }
 """Calls by resolved name. Special cases (open modes, torch.load, yaml.load...) live in code."""
 
 # Methods flagged whatever the receiver is: the names are specific enough to stand alone.
 METHODS: dict[str, Family] = {
-    **_names(Family.FILE_WRITE, "write_text", "write_bytes", "symlink_to", "hardlink_to",
-             "extractall", "rmtree"),
+    **_names(
+        Family.FILE_WRITE,
+        "write_text",
+        "write_bytes",
+        "symlink_to",
+        "hardlink_to",
+        "extractall",
+        "rmtree",
+    ),
     **_names(Family.NATIVE, "dlopen", "LoadLibrary"),
 }
 
 # Calls that execute their first argument as code or data that can run code.
-EXECUTORS = frozenset({"exec", "eval", "compile", "execfile", "types.FunctionType",
-                       "marshal.loads", "pickle.loads", "_pickle.loads", "dill.loads",
-                       "cloudpickle.loads"})
+EXECUTORS = frozenset(
+    {
+        "exec",
+        "eval",
+        "compile",
+        "execfile",
+        "types.FunctionType",
+        "marshal.loads",
+        "pickle.loads",
+        "_pickle.loads",
+        "dill.loads",
+        "cloudpickle.loads",
+    }
+)
 IMPORTERS = frozenset({"__import__", "importlib.import_module", "importlib.__import__"})
 
 # Turning an innocent-looking constant back into code or bytes.
-DECODERS = frozenset({
-    "base64.b64decode", "base64.b32decode", "base64.b16decode", "base64.b85decode",
-    "base64.a85decode", "base64.decodebytes", "base64.decodestring", "base64.urlsafe_b64decode",
-    "base64.standard_b64decode", "binascii.unhexlify", "binascii.a2b_hex", "binascii.a2b_base64",
-    "binascii.a2b_uu", "codecs.decode", "zlib.decompress", "gzip.decompress", "bz2.decompress",
-    "lzma.decompress", "bytes.fromhex", "bytearray.fromhex",
-})
+DECODERS = frozenset(
+    {
+        "base64.b64decode",
+        "base64.b32decode",
+        "base64.b16decode",
+        "base64.b85decode",
+        "base64.a85decode",
+        "base64.decodebytes",
+        "base64.decodestring",
+        "base64.urlsafe_b64decode",
+        "base64.standard_b64decode",
+        "binascii.unhexlify",
+        "binascii.a2b_hex",
+        "binascii.a2b_base64",
+        "binascii.a2b_uu",
+        "codecs.decode",
+        "zlib.decompress",
+        "gzip.decompress",
+        "bz2.decompress",
+        "lzma.decompress",
+        "bytes.fromhex",
+        "bytearray.fromhex",
+    }
+)
 DECODER_METHODS = frozenset({"fromhex", "b64decode", "decompress", "unhexlify"})
 
 # Loaders whose safety depends on an argument.
@@ -95,30 +235,83 @@ TORCH_LOAD = frozenset({"torch.load", "torch.serialization.load"})
 NUMPY_LOAD = frozenset({"numpy.load"})
 YAML_LOAD = frozenset({"yaml.load", "yaml.load_all"})
 SAFE_YAML_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
-OPENERS = frozenset({"open", "io.open", "codecs.open", "os.fdopen", "gzip.open", "bz2.open",
-                     "lzma.open", "tarfile.open", "zipfile.ZipFile"})
-ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.pop", "os.getenvb",
-                         "os.environ.setdefault"})
+OPENERS = frozenset(
+    {
+        "open",
+        "io.open",
+        "codecs.open",
+        "os.fdopen",
+        "gzip.open",
+        "bz2.open",
+        "lzma.open",
+        "tarfile.open",
+        "zipfile.ZipFile",
+    }
+)
+ENV_GETTERS = frozenset(
+    {"os.getenv", "os.environ.get", "os.environ.pop", "os.getenvb", "os.environ.setdefault"}
+)
 ENV_DUMPS = frozenset({"os.environ.copy", "os.environ.items", "os.environ.values"})
 
 # Modules whose attributes, once replaced, change what unrelated code does.
-PATCH_TARGETS = frozenset({"builtins", "os", "sys", "subprocess", "importlib", "io", "socket",
-                           "pickle", "marshal", "shutil", "json", "ssl", "torch.load",
-                           "torch.save", "torch.hub", "safetensors"})
+PATCH_TARGETS = frozenset(
+    {
+        "builtins",
+        "os",
+        "sys",
+        "subprocess",
+        "importlib",
+        "io",
+        "socket",
+        "pickle",
+        "marshal",
+        "shutil",
+        "json",
+        "ssl",
+        "torch.load",
+        "torch.save",
+        "torch.hub",
+        "safetensors",
+    }
+)
 IMPORT_HOOKS = frozenset({"sys.meta_path", "sys.path_hooks"})
 
-BUILTINS = frozenset({"exec", "eval", "compile", "execfile", "__import__", "open", "getattr",
-                      "setattr", "delattr", "chr", "vars", "globals", "dict", "map", "bytes",
-                      "bytearray"})
+BUILTINS = frozenset(
+    {
+        "exec",
+        "eval",
+        "compile",
+        "execfile",
+        "__import__",
+        "open",
+        "getattr",
+        "setattr",
+        "delattr",
+        "chr",
+        "vars",
+        "globals",
+        "dict",
+        "map",
+        "bytes",
+        "bytearray",
+    }
+)
 
 # Aliases the interpreter itself uses for the same objects.
-CANONICAL_PREFIXES = (("builtins.", ""), ("__builtin__.", ""), ("posix.", "os."), ("nt.", "os."),
-                      ("_io.", "io."))
+CANONICAL_PREFIXES = (
+    ("builtins.", ""),
+    ("__builtin__.", ""),
+    ("posix.", "os."),
+    ("nt.", "os."),
+    ("_io.", "io."),
+)
 
 # Whole words between underscores: HF_TOKEN and AWS_SECRET_ACCESS_KEY, not TOKENIZERS_PARALLELISM.
 SECRET_ENV = re.compile(
     r"(?:^|_)(?:TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|AUTH)"
-    r"(?:$|_)", re.IGNORECASE)
+    r"(?:$|_)",
+    re.IGNORECASE,
+)
 CREDENTIAL_PATHS = re.compile(
     r"\.ssh(?:/|\\|$)|id_(?:rsa|dsa|ecdsa|ed25519)\b|\.aws[/\\](?:credentials|config)|"
     r"huggingface[/\\](?:stored_)?tokens?\b|\.netrc\b|\.git-credentials|\.kube[/\\]config|"
@@ -135,7 +328,7 @@ def canonical(name: str) -> str:
     """``builtins.eval`` -> ``eval``, ``posix.system`` -> ``os.system``."""
     for prefix, replacement in CANONICAL_PREFIXES:
         if name.startswith(prefix):
-            return replacement + name[len(prefix):]
+            return replacement + name[len(prefix) :]
     return name
 
 
