@@ -24,10 +24,11 @@ from archive_samples import (
 )
 
 from canary import Canary
+from pellucid.audit import AuditOptions, run_audit
 from pellucid.budget import Budget
 from pellucid.formats.compression import is_lzma_alone, joblib_zfile_start
 from pellucid.identify import identify
-from pellucid.model import Artifact, CoverageStatus, FileKind
+from pellucid.model import Artifact, CoverageStatus, FileKind, Severity
 from pellucid.scanners.archive import CompressedScanner
 from pellucid.scanners.base import ScanContext
 from pellucid.source import ByteSource
@@ -110,6 +111,17 @@ def test_compressed_pickle_file(
     path.write_bytes(compress(payload(canary)))  # type: ignore[operator]
     report = audit(path)
     assert reached(report) == [("model.pkl",)]
+
+
+@pytest.mark.parametrize("codec", ["zstd", "lz4"])
+def test_optional_codecs(tmp_path: Path, canary: Canary, codec: str) -> None:
+    module = pytest.importorskip("zstandard" if codec == "zstd" else "lz4.frame")
+    compress = module.ZstdCompressor().compress if codec == "zstd" else module.compress
+    path = tmp_path / f"model.pkl.{'zst' if codec == 'zstd' else 'lz4'}"
+    path.write_bytes(compress(payload(canary)) * 2)  # two frames: both decoded
+    report = audit(path)
+    assert reached(report) == [("model.pkl",)]
+    assert report.coverage[0].status is CoverageStatus.EXAMINED
 
 
 def test_gzip_bomb_is_incomplete(tmp_path: Path) -> None:
@@ -208,3 +220,13 @@ def test_tar_bad_checksum_and_member_budget(tmp_path: Path) -> None:
 def test_builtin_scanner_list_has_these_scanners() -> None:
     ids = {type(s).__name__ for s in scanners()}
     assert {"ZipScanner", "TarScanner", "SevenZipScanner", "CompressedScanner"} <= ids
+
+
+def test_builtin_scanners_flag_the_payload_inside_7z(tmp_path: Path, canary: Canary) -> None:
+    py7zr = pytest.importorskip("py7zr")
+    path = tmp_path / "model.7z"
+    with py7zr.SevenZipFile(path, "w") as archive:
+        archive.writestr(torch_like_zip(payload(canary)), "pytorch_model.bin")
+    report = run_audit([path], AuditOptions(folder_analyzers=[]))
+    blocking = [f.evidence.member for f in report.findings if f.severity >= Severity.HIGH]
+    assert ("pytorch_model.bin", "archive/data.pkl") in blocking

@@ -16,7 +16,12 @@ from hypothesis import strategies as st
 from pellucid.budget import Budget
 from pellucid.identify import identify
 from pellucid.model import Artifact, FileKind
-from pellucid.scanners.archive import CompressedScanner, TarScanner, ZipScanner
+from pellucid.scanners.archive import (
+    CompressedScanner,
+    SevenZipScanner,
+    TarScanner,
+    ZipScanner,
+)
 from pellucid.scanners.base import ScanContext
 from pellucid.scanners.numpy import NumpyScanner
 from pellucid.source import ByteSource
@@ -31,6 +36,16 @@ def _tar() -> bytes:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def _seven_zip() -> bytes:
+    import py7zr
+
+    out = io.BytesIO()
+    with py7zr.SevenZipFile(out, "w") as archive:
+        archive.writestr(benign_pickle() * 10, "a.pkl")
+        archive.writestr(b"x" * 1000, "b/c.bin")
     return out.getvalue()
 
 
@@ -51,6 +66,7 @@ _SEEDS = {
     FileKind.GZIP: [gzip.compress(benign_pickle() * 20)],
     FileKind.BZIP2: [bz2.compress(benign_pickle() * 20)],
     FileKind.XZ: [lzma.compress(benign_pickle() * 20)],
+    FileKind.SEVEN_ZIP: [_seven_zip()],
 }
 _SCANNERS = {
     FileKind.ZIP: ZipScanner(),
@@ -59,6 +75,7 @@ _SCANNERS = {
     FileKind.GZIP: CompressedScanner(),
     FileKind.BZIP2: CompressedScanner(),
     FileKind.XZ: CompressedScanner(),
+    FileKind.SEVEN_ZIP: SevenZipScanner(),
 }
 
 

@@ -198,7 +198,7 @@ def test_credential_and_environment_reads() -> None:
     assert got == [
         (2, Severity.MEDIUM),
         (3, Severity.MEDIUM),
-        (4, Severity.MEDIUM),
+        (4, Severity.LOW),
         (5, Severity.HIGH),
     ]
 
@@ -249,6 +249,30 @@ def test_source_that_does_not_parse_is_info() -> None:
         ("PCL-PY-012", Severity.INFO, 1)
     ]
     assert result.incomplete == ()
+
+
+def test_syntax_newer_than_this_python_is_incomplete() -> None:
+    result = scan("def f[T](a: T) -> T:\n    return a\n")  # PEP 695, Python 3.12+
+    assert [(f.rule_id, f.severity) for f in result.findings] == [("PCL-PY-012", Severity.INFO)]
+    assert result.incomplete[0].startswith("Python source not parsed")
+
+
+def test_decoded_data_taints_names_only_within_their_function() -> None:
+    result = scan("""\
+        import pickle, zlib
+        def read_cache(blob):
+            content = zlib.decompress(blob)
+            return content
+        def load(content):
+            return pickle.loads(content)
+        def stage(blob):
+            content = zlib.decompress(blob)
+            return pickle.loads(content)
+        """)
+    assert [(f.rule_id, f.evidence.line) for f in result.findings] == [
+        ("PCL-PY-007", 6),
+        ("PCL-PY-004", 9),
+    ]
 
 
 def test_source_over_budget_is_incomplete() -> None:

@@ -25,7 +25,7 @@ from canary import Canary
 from pellucid.budget import Budget
 from pellucid.identify import identify
 from pellucid.model import CoverageStatus, FileKind
-from pellucid.scanners.archive import STORAGE_NOTE
+from pellucid.scanners.zip_entries import STORAGE_NOTE
 from pellucid.source import ByteSource
 
 
@@ -219,3 +219,31 @@ def test_random_bytes_with_an_end_signature_are_not_a_zip() -> None:
     assert identify(ByteSource(data)) is not FileKind.ZIP
     real = b"\x01\x02garbage" + make_zip([("a.txt", b"x")])
     assert identify(ByteSource(real)) is FileKind.ZIP
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_compressed_entries_are_decoded(tmp_path: Path, canary: Canary, method: int) -> None:
+    data = make_zip([("archive/data.pkl", payload(canary))], method)
+    report = audit(_write(tmp_path, "a.pt", data))
+    assert reached(report) == [("archive/data.pkl",)]
+    assert report.findings[0].rule_id == "TEST-PKL-001"
+
+
+def test_unsupported_method_is_incomplete(tmp_path: Path) -> None:
+    data = make_zip([("a.bin", b"x" * 100)])
+    central = central_offsets(data)[0]
+    data = patch(patch(data, 8, b"\x09\x00"), central + 10, b"\x09\x00")  # deflate64
+    report = audit(_write(tmp_path, "a.zip", data))
+    assert report.coverage[0].reasons == (
+        "a.bin: compression method 9 is not supported; not examined",
+    )
+
+
+def test_entry_larger_than_declared_is_cut_at_the_declared_size(tmp_path: Path) -> None:
+    data = make_zip([("a.txt", b"x" * 1000)], zipfile.ZIP_DEFLATED)
+    central = central_offsets(data)[0]
+    data = patch(patch(data, 22, struct.pack("<I", 10)), central + 24, struct.pack("<I", 10))
+    report = audit(_write(tmp_path, "a.zip", data))
+    [size] = of_rule(report, "PCL-ZIP-014")
+    assert size.evidence.snippet == "10 bytes declared, more than 10 found"
+    assert coverage_of(report, "a.txt").artifact.size == 10

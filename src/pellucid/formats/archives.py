@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pellucid.formats.compression import ViewFile
-from pellucid.formats.zip import unsafe_path
+from pellucid.formats.zip_checks import unsafe_path
 
 if TYPE_CHECKING:
     import py7zr

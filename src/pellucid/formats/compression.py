@@ -17,6 +17,7 @@ from typing import Protocol
 from pellucid.budget import Budget
 
 CHUNK = 64 * 1024
+_OUT_STEP = 4 * 1024 * 1024  # budgets are checked after at most this much output
 _STALL_LIMIT = 1000  # decoder calls in a row with no input taken and no output given
 
 
@@ -151,7 +152,7 @@ def inflate(view: memoryview, codec: Codec, limit: int, budget: Budget) -> Infla
                     return Inflated(out, pos, streams, "the compressed stream is truncated")
                 chunk = bytes(view[pos : pos + CHUNK])
                 pos += len(chunk)
-            piece = decoder.decompress(chunk, limit - len(out) + 1)
+            piece = decoder.decompress(chunk, min(limit - len(out) + 1, _OUT_STEP))
             out += piece
             stall = 0 if piece or chunk else stall + 1
             if len(out) > limit:

@@ -8,44 +8,18 @@ decompressed members are bounded by the size and ratio budgets.
 
 from __future__ import annotations
 
-import re
-import zlib
-from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import ClassVar
 
 from pellucid.formats.archives import LINK_TYPES, SPECIAL_TYPES, TarEntry, read_7z, read_tar
-from pellucid.formats.compression import CODECS, decode_method, inflate, joblib_zfile_start
-from pellucid.formats.zip import (
-    Anomaly,
-    Directory,
-    Entry,
-    Issue,
-    ZipError,
-    read_directory,
-    unsafe_path,
-)
+from pellucid.formats.compression import CODECS, inflate, joblib_zfile_start
+from pellucid.formats.zip import ZipError, read_directory
+from pellucid.formats.zip_checks import unsafe_path
 from pellucid.model import Artifact, FileKind, Finding, Rule, Severity
 from pellucid.scanners import archive_rules as R
 from pellucid.scanners.base import Member, ScanContext, ScanResult
+from pellucid.scanners.zip_entries import ZipRun
 from pellucid.source import ByteSource
-
-STORAGE_NOTE = "tensor storage (raw numbers, read by the loader as data only)"
-_CRC_LIMIT = 16 * 1024 * 1024  # stored entries up to this size get their CRC-32 checked
-_ISSUE_RULES: dict[Issue, Rule] = {
-    Issue.EXTRA_END: R.ZIP_AMBIGUOUS_DIRECTORY,
-    Issue.SHIFTED: R.ZIP_AMBIGUOUS_DIRECTORY,
-    Issue.COUNT: R.ZIP_AMBIGUOUS_DIRECTORY,
-    Issue.NAME: R.ZIP_NAME_MISMATCH,
-    Issue.LOCAL: R.ZIP_LOCAL_MISMATCH,
-    Issue.BAD_LOCAL: R.ZIP_LOCAL_MISMATCH,
-    Issue.DUPLICATE: R.ZIP_DUPLICATE_NAMES,
-    Issue.OVERLAP: R.ZIP_OVERLAP,
-    Issue.OUTSIDE: R.ZIP_OUTSIDE_BYTES,
-    Issue.ENCRYPTED: R.ZIP_ENCRYPTED,
-    Issue.FLAGS: R.ZIP_FLAGS,
-    Issue.PATH: R.ZIP_UNSAFE_PATH,
-}
 
 
 class ZipScanner:
@@ -63,7 +37,7 @@ class ZipScanner:
         except ZipError as exc:
             finding = R.ZIP_UNREADABLE.finding(artifact.evidence(offset=0, snippet=str(exc)))
             return ScanResult((finding,), incomplete=(f"zip: {exc}",))
-        run = _ZipRun(artifact, source, ctx, directory)
+        run = ZipRun(artifact, source, ctx, directory)
         for entry in directory.entries:
             run.entry(entry)
         for offset, length in directory.gaps:
@@ -86,159 +60,6 @@ class ZipScanner:
             run.incomplete.append(f"more than {limit} zip entries (budget); the rest not read")
         notes = (f"{len(directory.entries)} entries; layout: {run.layout.kind}",)
         return ScanResult(tuple(run.findings), tuple(run.members), tuple(run.incomplete), notes)
-
-
-class _Layout:
-    """What kind of zip this is (PyTorch, TorchScript, Keras, npz) and what its entries mean."""
-
-    def __init__(self, names: Sequence[str]) -> None:
-        self.prefix = names[0].split("/", 1)[0] + "/" if names and "/" in names[0] else ""
-        inner = {n[len(self.prefix) :] for n in names if n.startswith(self.prefix)}
-        files = [n for n in names if not n.endswith("/")]
-        if self.prefix and "constants.pkl" in inner and any(n.startswith("code/") for n in inner):
-            self.kind = "torchscript"
-        elif self.prefix and "data.pkl" in inner:
-            self.kind = "pytorch"
-        elif {"config.json", "metadata.json"} <= set(names):
-            self.kind = "keras"
-        elif files and all(n.endswith(".npy") for n in files):
-            self.kind = "npz"
-        else:
-            self.kind = "generic"
-
-    def role(self, name: str) -> tuple[FileKind | None, str]:
-        """The kind to force (None: identify by content) and a note for the member."""
-        if self.kind not in ("pytorch", "torchscript") or not name.startswith(self.prefix):
-            return None, ""
-        inner = name[len(self.prefix) :]
-        if inner.endswith((".pkl", ".debug_pkl")):
-            return FileKind.PICKLE, "unpickled by torch.load / torch.jit.load"
-        if inner.startswith("data/"):
-            return None, STORAGE_NOTE
-        if inner.startswith("code/") and inner.endswith(".py"):
-            return FileKind.TEXT, "TorchScript code (checked for native libraries and custom ops)"
-        return None, ""
-
-
-class _ZipRun:
-    """The state of one zip scan: findings, members and the unpacked-bytes budget."""
-
-    def __init__(
-        self, artifact: Artifact, source: ByteSource, ctx: ScanContext, directory: Directory
-    ) -> None:
-        self.artifact, self.source, self.budget = artifact, source, ctx.budget
-        self.directory = directory
-        self.layout = _Layout([e.name for e in directory.entries])
-        self.findings: list[Finding] = [self._finding(a) for a in directory.anomalies]
-        self.members: list[Member] = []
-        self.incomplete: list[str] = []
-        self.unpacked = 0
-
-    def _finding(self, anomaly: Anomaly) -> Finding:
-        evidence = self.artifact.evidence(offset=anomaly.offset, snippet=anomaly.snippet)
-        return _ISSUE_RULES[anomaly.issue].finding(evidence, anomaly.detail)
-
-    def entry(self, entry: Entry) -> None:
-        if entry.is_dir:
-            return
-        if entry.encrypted or entry.data_offset < 0:
-            why = "encrypted" if entry.encrypted else "no local header"
-            self.incomplete.append(f"{entry.name}: {why}; not examined")
-            return
-        data = self._body(entry)
-        if data is None:
-            return
-        name = entry.name
-        if entry.index in self.directory.duplicated:
-            name = f"{entry.name} (entry {entry.index})"
-        kind, note = self.layout.role(entry.name)
-        if kind is FileKind.TEXT:
-            self.findings.extend(
-                _torchscript_findings(
-                    self.artifact.child(name, kind, data.size), data, self.budget.max_text_bytes
-                )
-            )
-        self.members.append(Member(name, data, note, kind, unpacked=entry.method != 0))
-
-    def _body(self, entry: Entry) -> ByteSource | None:
-        if entry.method == 0:
-            data = self.source.slice(entry.data_offset, entry.compressed_size)
-            if entry.compressed_size != entry.size:
-                self._size_finding(entry, entry.compressed_size)
-            if data.size <= _CRC_LIMIT:
-                self._crc(entry, data.view())
-            return data
-        room = min(self.budget.max_member_bytes, self.budget.max_unpacked_bytes - self.unpacked)
-        if entry.size > room:
-            self._bomb(entry, f"declares {entry.size} bytes uncompressed, more than the budget")
-            return None
-        raw = self.source.view(entry.data_offset, entry.compressed_size)
-        result = decode_method(raw, entry.method, entry.size, room, self.budget)
-        if isinstance(result, str):
-            self.incomplete.append(f"{entry.name}: {result}; not examined")
-            return None
-        if result.bomb and len(result.data) > entry.size:
-            del result.data[entry.size :]  # loaders stop at the declared size
-        elif result.bomb:
-            self._bomb(entry, result.problem)
-            return None
-        elif result.problem:
-            self.incomplete.append(f"{entry.name}: {result.problem}")
-        if len(result.data) != entry.size or result.bomb:
-            self._size_finding(entry, len(result.data) + int(result.bomb))
-        self.unpacked += len(result.data)
-        self._crc(entry, memoryview(result.data))
-        return ByteSource(result.data)
-
-    def _crc(self, entry: Entry, data: memoryview) -> None:
-        actual = zlib.crc32(data)
-        if actual != entry.crc:
-            snippet = f"CRC-32 0x{entry.crc:08x} recorded, 0x{actual:08x} computed"
-            self.findings.append(
-                R.ZIP_CRC_MISMATCH.finding(
-                    self.artifact.evidence(offset=entry.header_offset, snippet=snippet),
-                    f"{entry.name!r}: torch.load ignores the CRC, Python zipfile raises",
-                )
-            )
-
-    def _size_finding(self, entry: Entry, actual: int) -> None:
-        more = "more than" if actual > entry.size else ""
-        snippet = f"{entry.size} bytes declared, {more} {actual} found".replace("  ", " ")
-        self.findings.append(
-            R.ZIP_SIZE_MISMATCH.finding(
-                self.artifact.evidence(offset=entry.header_offset, snippet=snippet), entry.name
-            )
-        )
-
-    def _bomb(self, entry: Entry, problem: str) -> None:
-        self.findings.append(
-            R.ZIP_BOMB.finding(
-                self.artifact.evidence(offset=entry.header_offset, snippet=problem), entry.name
-            )
-        )
-        self.incomplete.append(f"{entry.name}: {problem} (budget); not examined")
-
-
-_LOAD_LIBRARY = re.compile(r"\bload_library\s*\(|\bctypes\b|\bcdll\b", re.IGNORECASE)
-_OP_NAMESPACE = re.compile(r"\b(?:ops|classes)\.([A-Za-z_]\w*)\.")
-_STANDARD_NAMESPACES = frozenset({"aten", "prim", "quantized", "_caffe2", "_quantized"})
-
-
-def _torchscript_findings(child: Artifact, data: ByteSource, limit: int) -> list[Finding]:
-    text = data.read(0, limit).decode("utf-8", "replace")
-    found: list[Finding] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        snippet = line.strip()[:200]
-        if _LOAD_LIBRARY.search(line):
-            found.append(R.TS_NATIVE_LIBRARY.finding(child.evidence(line=number, snippet=snippet)))
-        found.extend(
-            R.TS_CUSTOM_OP.finding(
-                child.evidence(line=number, snippet=snippet), f"namespace {match.group(1)!r}"
-            )
-            for match in _OP_NAMESPACE.finditer(line)
-            if match.group(1) not in _STANDARD_NAMESPACES
-        )
-    return found
 
 
 class TarScanner:
@@ -322,9 +143,8 @@ def _tar_entry_findings(
         found.append(
             R.ARC_DUPLICATE.finding(
                 evidence,
-                (
-                    f"first copy at offset {seen[entry.name]}; tarfile reads the last; both are scanned"
-                ),
+                f"first copy at offset {seen[entry.name]}; tarfile reads the last; "
+                "both are scanned",
             )
         )
     seen.setdefault(entry.name, entry.header_offset)

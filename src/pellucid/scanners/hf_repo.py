@@ -31,6 +31,7 @@ from pellucid.scanners.hf_rules import (
 from pellucid.source import open_source
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # configs are kilobytes; tokenizer.json is not a config
+SMALL_JSON_BYTES = 64 * 1024  # other JSON is read only when this small (not tokenizer.json)
 MAX_LISTED = 10  # names quoted in one snippet
 _PICKLE_WEIGHT = re.compile(r".*model.*\.bin|.*\.(?:pt|pth|ckpt|pkl|pickle)", re.IGNORECASE)
 _PICKLE_KINDS = frozenset({FileKind.PICKLE, FileKind.TORCH_LEGACY})
@@ -83,7 +84,11 @@ class _Folder:
         self.configs: dict[str, dict[str, object]] = {}
         limit = min(ctx.budget.max_text_bytes, MAX_CONFIG_BYTES)
         for name, item in self.files.items():
-            if item.artifact.kind is FileKind.JSON and item.artifact.size <= limit:
+            if (
+                item.artifact.kind is FileKind.JSON
+                and item.artifact.size <= limit
+                and (_is_config_name(name) or item.artifact.size <= SMALL_JSON_BYTES)
+            ):
                 doc = _read_json(item.disk_path)
                 if doc is not None:
                     self.configs[name] = doc
@@ -213,6 +218,10 @@ class _Folder:
             findings.extend(found)
             reasons.extend(incomplete)
         return findings, reasons
+
+
+def _is_config_name(name: str) -> bool:
+    return name in hf_config.CONFIG_NAMES or name.endswith(".index.json")
 
 
 def _read_json(path: Path) -> dict[str, object] | None:

@@ -169,6 +169,8 @@ class SourceWalk:
     def _open_call(self, name: str, call: ast.Call) -> bool:
         if name not in names.OPENERS:
             return False
+        if call.args and self.qualify(call.args[0]) == "os.devnull":
+            return True  # silencing output is not writing a file
         if _write_mode(call, positions=(1,)):
             self._hit(Family.FILE_WRITE, call, f"{name}() opens a file for writing")
         return True
@@ -193,8 +195,10 @@ class SourceWalk:
         whole = name in names.ENV_DUMPS or (
             name == "dict" and call.args != [] and self.qualify(call.args[0]) == "os.environ"
         )
-        if whole:
-            self._hit(Family.CREDENTIALS, call, "copies the whole process environment")
+        if whole:  # usually handed to a subprocess; exfiltration needs the network too
+            self._hit(
+                Family.CREDENTIALS, call, "copies the whole process environment", Severity.LOW
+            )
         return whole
 
     def _environ_read(self, node: ast.Subscript) -> None:
@@ -242,6 +246,8 @@ class SourceWalk:
     def _patchable(self, name: str, *, strict: bool = True) -> bool:
         """Replacing ``name`` changes other code: a sensitive module or, for setattr, any
         imported (non-relative) module or object."""
+        if names.under(name, names.HARMLESS_PATCHES):
+            return False
         if name == "builtins" or names.under(name, names.PATCH_TARGETS):
             return True
         return not strict and not name.startswith(".") and name in self._names.aliases.values()

@@ -191,8 +191,9 @@ UNPARSEABLE = Rule(
     severity=Severity.INFO,
     cwe=None,
     description=(
-        "The file is Python by name or content but Python 3 cannot parse it, so importing it "
-        "fails and its code cannot run. It was not analysed further."
+        "The file is Python by name or content but this Python cannot parse it. Python 2 code "
+        "cannot run on Python 3 at all; anything else is reported incomplete as well, since a "
+        "newer Python may accept syntax this one rejects and the code was not analysed."
     ),
     remediation="Check whether the file is needed; remove it or fix it.",
 )
@@ -227,6 +228,7 @@ _RULE_OF: dict[Family, Rule] = {
 MAX_FINDINGS_PER_RULE = 50  # one bad file should not drown the report
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # Python's line ends, not str.splitlines()'s
 _SNIPPET = 200
+_PYTHON2 = re.compile(r"Missing parentheses in call to|print statement|exec statement")
 
 
 class PythonCodeScanner:
@@ -265,14 +267,19 @@ class PythonCodeScanner:
                 warnings.simplefilter("ignore")  # invalid escapes etc. are not our findings
                 tree = ast.parse(data, filename=artifact.display)
         except (SyntaxError, ValueError) as exc:
-            error_line: int | None = getattr(exc, "lineno", None)
+            error_line: int | None = getattr(exc, "lineno", None) or None  # 0: decoding
+            message = str(getattr(exc, "msg", exc))
             findings.append(
                 UNPARSEABLE.finding(
                     artifact.evidence(line=error_line, snippet=_snippet(lines, error_line)),
-                    f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}",
+                    f"{type(exc).__name__}: {message}",
                 )
             )
-            return ScanResult(tuple(findings))
+            if _PYTHON2.search(message):  # no Python 3 runs it; nothing was missed
+                return ScanResult(tuple(findings))
+            # A newer Python may accept what this one rejects (new syntax), so the file was
+            # not examined, rather than harmless.
+            return ScanResult(tuple(findings), incomplete=(f"Python source not parsed: {message}",))
         except (RecursionError, MemoryError) as exc:
             return ScanResult(
                 tuple(findings),

@@ -275,6 +275,8 @@ PATCH_TARGETS = frozenset(
     }
 )
 IMPORT_HOOKS = frozenset({"sys.meta_path", "sys.path_hooks"})
+# Redirecting the standard streams is common and changes no loader behaviour.
+HARMLESS_PATCHES = frozenset({"sys.stdout", "sys.stderr", "sys.stdin", "sys.argv"})
 
 BUILTINS = frozenset(
     {

@@ -26,8 +26,10 @@ class Resolver:
         self.aliases: dict[str, str] = {}
         self.stars: list[str] = []
         self.defined: set[str] = set()
-        self.tainted: set[str] = set()
+        # Taint is per function (or module) scope: names like ``content`` are reused freely.
+        self.tainted: set[tuple[int, str]] = set()  # (scope, name)
         self.function_of: dict[int, str] = {}  # id(node) -> innermost enclosing function
+        self.scope_of: dict[int, int] = {}  # id(node) -> id(innermost function node); 0: module
         self._collect_bindings()
         self.called_at_import = {  # functions the module itself calls while being imported
             n.func.id
@@ -58,6 +60,7 @@ class Resolver:
                 if not isinstance(node, ast.ClassDef):  # BFS: inner functions come later
                     for child in ast.walk(node):
                         self.function_of[id(child)] = node.name
+                        self.scope_of[id(child)] = id(node)
             elif isinstance(node, ast.arg):
                 self.defined.add(node.arg)
             elif isinstance(node, ast.Assign):
@@ -79,8 +82,9 @@ class Resolver:
             self.aliases.setdefault(target.id, resolved)
         else:
             self.defined.add(target.id)
-        if target.id not in self.tainted and self.obfuscated(value):
-            self.tainted.add(target.id)
+        key = (self.scope_of.get(id(target), 0), target.id)
+        if key not in self.tainted and self.obfuscated(value):
+            self.tainted.add(key)
 
     # -- resolution ------------------------------------------------------------------------
 
@@ -147,7 +151,14 @@ class Resolver:
     def obfuscated(self, expr: ast.expr) -> bool:
         """``expr`` contains decoding, a reversed slice, chr() spelling or a tainted name."""
         for node in ast.walk(expr):
-            if isinstance(node, ast.Name) and node.id in self.tainted:
+            if (
+                isinstance(node, ast.Name)
+                and (
+                    self.scope_of.get(id(node), 0),
+                    node.id,
+                )
+                in self.tainted
+            ):
                 return True
             if isinstance(node, ast.Subscript) and reversed_slice(node.slice):
                 return True
