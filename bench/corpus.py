@@ -333,6 +333,13 @@ def _torch_module(path: Path, _m: str) -> None:
     torch.save(model, path)
 
 
+def _torchscript(path: Path, _m: str) -> None:
+    import torch
+
+    torch.jit.save(torch.jit.script(torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.ReLU())),
+                   str(path))
+
+
 def _torch_legacy(path: Path, _m: str) -> None:
     import torch
 
@@ -463,6 +470,7 @@ BENIGN: list[Sample] = [
     ("torch-state-dict.pt", "torch", _torch_state_dict),
     ("torch-full-module.pt", "torch", _torch_module),
     ("torch-legacy.pt", "torch legacy", _torch_legacy),
+    ("torchscript.pt", "TorchScript archive", _torchscript),
     ("torch-optimizer.pt", "torch training checkpoint", _torch_optimizer),
     ("lightning-style.ckpt", "Lightning checkpoint", _lightning),
     ("sklearn-pipeline.pkl", "sklearn pickle", _sklearn("pickle")),

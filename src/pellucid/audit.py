@@ -139,6 +139,8 @@ def run_audit(paths: Sequence[Path], options: AuditOptions | None = None) -> Aud
         for analyzer in analyzers:
             result = analyzer.analyze(root, members, ctx)
             walker.findings.extend(options.policy.apply(f) for f in result.findings)
+            for path, reason in result.incomplete:
+                walker.mark_incomplete(path, f"{analyzer.id}: {reason}")
     return AuditReport(
         tool_version=__version__,
         started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -169,6 +171,15 @@ class _Walker:
         self.findings: list[Finding] = []
         self.coverage: list[Coverage] = []
         self._unpacked = 0
+
+    def mark_incomplete(self, path: str, reason: str) -> None:
+        """A whole-folder check could not finish on the file on disk at ``path``."""
+        for index, entry in enumerate(self.coverage):
+            if entry.artifact.path == path and not entry.artifact.member:
+                kept = entry.reasons if entry.status is CoverageStatus.INCOMPLETE else ()
+                self.coverage[index] = replace(entry, status=CoverageStatus.INCOMPLETE,
+                                               reasons=(*kept, reason))
+                return
 
     def file(self, item: DiscoveredFile) -> Artifact | None:
         policy = self.options.policy

@@ -76,8 +76,12 @@ def _walk(root: Path, seen: dict[tuple[int, int], str]) -> Iterable[DiscoveredFi
                                      skip_reason="version-control or cache metadata")
             elif path.is_symlink():
                 yield _entry(path, base, path.as_posix(), seen)
-        dirnames[:] = sorted(d for d in dirnames
-                             if d not in SKIPPED_DIRS and not (current / d).is_symlink())
+        # In a Hugging Face repo folder, reach blobs through their snapshot names first, so
+        # files keep the names loaders use; blobs no snapshot points at are still scanned.
+        hf_repo = (current / "snapshots").is_dir() and (current / "blobs").is_dir()
+        dirnames[:] = sorted((d for d in dirnames
+                              if d not in SKIPPED_DIRS and not (current / d).is_symlink()),
+                             key=lambda d: (hf_repo and d == "blobs", d))
         for name in sorted(filenames):
             path = current / name
             yield _entry(path, base, path.as_posix(), seen)

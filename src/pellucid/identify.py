@@ -9,7 +9,9 @@ from __future__ import annotations
 import pickletools
 import re
 
+from pellucid.formats.compression import is_lzma_alone, joblib_zfile_start
 from pellucid.formats.protobuf import LEN, VARINT, top_level_signature
+from pellucid.formats.zip import end_records
 from pellucid.model import FileKind
 from pellucid.source import ByteSource
 
@@ -65,8 +67,10 @@ def identify(source: ByteSource, name: str = "") -> FileKind:
         return FileKind.PICKLE
     if _has_trailing_zip(source):
         return FileKind.ZIP  # bytes before the first local header: loaders read from the end
-    if _is_zlib(head):
-        return FileKind.ZLIB
+    if _is_zlib(head) or joblib_zfile_start(head[:32]) is not None:
+        return FileKind.ZLIB  # joblib's zlib, and its pre-0.9.3 "ZF0x<length>" framing
+    if is_lzma_alone(head):
+        return FileKind.XZ  # the legacy .lzma header joblib writes with compress="lzma"
     protobuf = _protobuf_kind(source)
     if protobuf is not None:
         return protobuf
@@ -122,8 +126,6 @@ _IDENT = re.compile(r"[A-Za-z_][\w.]*")
 
 def _has_trailing_zip(source: ByteSource) -> bool:
     """A zip after other bytes: an end record whose central directory is really there."""
-    from pellucid.formats.zip import end_records
-
     if source.head(2) == b"PK" or _EOCD not in source.read(max(0, source.size - 65_557)):
         return False
     return bool(end_records(source.view()))

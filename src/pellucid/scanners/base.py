@@ -74,10 +74,20 @@ class FolderFile:
     disk_path: Path
 
 
+@dataclass(frozen=True, slots=True)
+class FolderResult:
+    """What a folder analyzer found; ``incomplete`` pairs a file's path with a reason."""
+
+    findings: tuple[Finding, ...] = ()
+    incomplete: tuple[tuple[str, str], ...] = ()
+
+
 class FolderAnalyzer(Protocol):
     """Checks that need the whole folder (e.g. pickle weights where safetensors is customary)."""
 
     id: ClassVar[str]
     rules: ClassVar[Sequence[Rule]]
 
-    def analyze(self, root: Path, files: Sequence[FolderFile], ctx: ScanContext) -> ScanResult: ...
+    def analyze(
+        self, root: Path, files: Sequence[FolderFile], ctx: ScanContext
+    ) -> FolderResult: ...

@@ -17,7 +17,7 @@ from typing import ClassVar
 from pellucid.formats import hf_config
 from pellucid.formats.hf_config import CodeRef
 from pellucid.model import Artifact, FileKind, Finding, Rule
-from pellucid.scanners.base import FolderFile, ScanContext, ScanResult
+from pellucid.scanners.base import FolderFile, FolderResult, ScanContext
 from pellucid.scanners.chat_template import TEMPLATE_RULES, template_findings
 from pellucid.scanners.hf_rules import (
     CODE_MISSING,
@@ -54,7 +54,7 @@ class HfRepoAnalyzer:
     id: ClassVar[str] = "hf-repo"
     rules: ClassVar[tuple[Rule, ...]] = (*REPO_RULES, *TEMPLATE_RULES)
 
-    def analyze(self, root: Path, files: Sequence[FolderFile], ctx: ScanContext) -> ScanResult:
+    def analyze(self, root: Path, files: Sequence[FolderFile], ctx: ScanContext) -> FolderResult:
         groups: dict[str, list[FolderFile]] = {}
         for item in files:
             if not item.artifact.member:
@@ -62,7 +62,7 @@ class HfRepoAnalyzer:
         folders = [_Folder(Path(name), group, ctx) for name, group in sorted(groups.items())]
         referenced = {path for folder in folders for path in folder.referenced_files()}
         findings: list[Finding] = []
-        incomplete: list[str] = []
+        incomplete: list[tuple[str, str]] = []
         for folder in folders:
             findings.extend(folder.weights())
             findings.extend(folder.missing_code())
@@ -71,7 +71,7 @@ class HfRepoAnalyzer:
             found, reasons = folder.templates()
             findings.extend(found)
             incomplete.extend(reasons)
-        return ScanResult(tuple(findings), incomplete=tuple(incomplete))
+        return FolderResult(tuple(findings), incomplete=tuple(incomplete))
 
 
 class _Folder:
@@ -200,23 +200,23 @@ class _Folder:
             )
         return found
 
-    def templates(self) -> tuple[list[Finding], list[str]]:
+    def templates(self) -> tuple[list[Finding], list[tuple[str, str]]]:
         """Chat templates kept as files (chat_template.jinja) rather than in JSON."""
         findings: list[Finding] = []
-        reasons: list[str] = []
+        reasons: list[tuple[str, str]] = []
         for name, item in sorted(self.files.items()):
             if not name.endswith(".jinja") or item.artifact.size > self.ctx.budget.max_text_bytes:
                 continue
             try:
                 text = item.disk_path.read_bytes().decode("utf-8", errors="replace")
             except OSError as exc:
-                reasons.append(f"cannot read {item.artifact.path}: {exc.strerror or exc}")
+                reasons.append((item.artifact.path, f"cannot read: {exc.strerror or exc}"))
                 continue
             found, incomplete = template_findings(
                 text, item.artifact.evidence(offset=0), self.ctx.budget
             )
             findings.extend(found)
-            reasons.extend(incomplete)
+            reasons.extend((item.artifact.path, reason) for reason in incomplete)
         return findings, reasons
 
 

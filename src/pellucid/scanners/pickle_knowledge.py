@@ -102,8 +102,19 @@ class _Knowledge:
     modules: frozenset[str]  # every module named by either list (for submodule shapes)
 
 
+# TorchScript archives are unpickled by torch.jit's C++ unpickler, which resolves only the
+# archive's own compiled classes (module ``__torch__``) and these list builders; Python's
+# unpickler cannot import ``__torch__`` at all, so neither can reach Python code.
+_TORCHSCRIPT_BUILDERS = frozenset({"build_intlist", "build_doublelist", "build_boollist",
+                                   "build_tensorlist", "build_tensor_from_id", "restore_type_tag"})
+
+
 def allowed(module: str, qualname: str) -> str | None:
     """The framework label (``"torch"``, ``"numpy"`` ...) that allows this exact pair, else None."""
+    if module == "__torch__" or module.startswith("__torch__."):
+        return "torchscript"
+    if module == "torch.jit._pickle" and qualname in _TORCHSCRIPT_BUILDERS:
+        return "torchscript"
     return _knowledge().allowed.get((module, qualname))
 
 

@@ -11,7 +11,7 @@ from pellucid.audit import SCANNER_FAILED, AuditOptions, run_audit
 from pellucid.budget import Budget
 from pellucid.model import Artifact, CoverageStatus, FileKind, Rule, Severity
 from pellucid.policy import Policy
-from pellucid.scanners.base import FolderFile, Member, ScanContext, ScanResult
+from pellucid.scanners.base import FolderFile, FolderResult, Member, ScanContext, ScanResult
 from pellucid.source import ByteSource
 
 FAKE = Rule("PCL-TST-001", "fake", Severity.HIGH, None, "d", "r")
@@ -59,9 +59,11 @@ class CountingFolderAnalyzer:
     rules: ClassVar[Sequence[Rule]] = ()
     seen: ClassVar[list[str]] = []
 
-    def analyze(self, root: Path, files: Sequence[FolderFile], ctx: ScanContext) -> ScanResult:
+    def analyze(self, root: Path, files: Sequence[FolderFile], ctx: ScanContext) -> FolderResult:
         self.seen.extend(f.artifact.path for f in files)
-        return ScanResult()
+        flagged = tuple((f.artifact.path, "folder check failed") for f in files
+                        if f.artifact.path.endswith("broken.txt"))
+        return FolderResult(incomplete=flagged)
 
 
 def audit(paths: list[Path], **kwargs: object):  # type: ignore[no-untyped-def]
@@ -156,3 +158,11 @@ def test_name_content_mismatch(tmp_path: Path) -> None:
     report = audit([tmp_path])
     assert [f.rule_id for f in report.findings] == [NAME_CONTENT_MISMATCH.id]
     assert report.findings[0].evidence.snippet.startswith("80 04")
+
+
+def test_folder_analyzer_incomplete_marks_the_file(tmp_path: Path) -> None:
+    (tmp_path / "broken.txt").write_text("x")
+    report = audit([tmp_path])
+    (entry,) = report.coverage
+    assert entry.status is CoverageStatus.INCOMPLETE
+    assert entry.reasons == ("count: folder check failed",)

@@ -64,7 +64,8 @@ def test_hf_cache_blobs_once_and_links_inside_repo_are_fine(
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     entries = discover([], hf_cache=True)
     scanned = [e for e in entries if e.duplicate_of is None and e.skip_reason is None]
-    assert len(scanned) == 1  # the blob, reached once
+    assert len(scanned) == 1  # the blob, reached once, under the name loaders use
+    assert scanned[0].display.endswith("snapshots/rev1/config.json")
     assert not any(e.leaves_tree for e in entries)
 
 

@@ -93,3 +93,10 @@ def test_text_config_that_starts_like_a_global_is_text() -> None:
 @given(st.binary(max_size=4096))
 def test_identify_never_raises(data: bytes) -> None:
     assert isinstance(kind(data), FileKind)
+
+
+def test_joblib_legacy_compressions_are_identified() -> None:
+    payload = pickle.dumps({"a": 1})
+    assert kind(lzma.compress(payload, format=lzma.FORMAT_ALONE)) == FileKind.XZ
+    framed = b"ZF0x%016x" % len(payload) + zlib.compress(payload)
+    assert kind(framed) == FileKind.ZLIB
