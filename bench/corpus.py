@@ -329,7 +329,8 @@ def _torch_module(path: Path, _m: str) -> None:
     import torch
 
     model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2),
-                                torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.LazyLinear(2))
+                                torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(8, 2),
+                                torch.nn.LayerNorm(2), torch.nn.Dropout(0.1))
     torch.save(model, path)
 
 
@@ -371,6 +372,7 @@ def _lightning(path: Path, _m: str) -> None:
         pass
 
     AttributeDict.__module__ = module.__name__
+    AttributeDict.__qualname__ = "AttributeDict"
     module.AttributeDict = AttributeDict  # type: ignore[attr-defined]
     for name in ("lightning", "lightning.fabric", "lightning.fabric.utilities"):
         sys.modules.setdefault(name, types.ModuleType(name))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import binascii
 import enum
 import json
+import re
 from dataclasses import dataclass
 
 from pellucid.formats.marshal_strings import looks_like_code, summarize_code
@@ -37,7 +38,12 @@ GADGETS: dict[str, str] = {
     "save_img": "non-modeling",
     "clear_session": "non-modeling",
     "deserialize_keras_object": "non-modeling",
+    "serialize_keras_object": "non-modeling",
     "register_keras_serializable": "non-modeling",
+    # keras.utils.*_dataset_from_directory read whole directory trees (NON_MODELING_APIS)
+    "image_dataset_from_directory": "non-modeling",
+    "text_dataset_from_directory": "non-modeling",
+    "audio_dataset_from_directory": "non-modeling",
 }
 
 # Python builtins that a "builtins" function reference must not name (Keras releases before
@@ -132,9 +138,28 @@ def is_keras_module(module: str) -> bool:
     return package in KERAS_PACKAGES or module.startswith(KERAS_MODULE_PREFIXES)
 
 
-def looks_like_keras_text(data: bytes | memoryview) -> bool:
+# ``"class_name"`` with any of its letters written as a \u escape, which json.loads decodes
+# (``"class\u005fname"`` is the same key to Keras; a plain substring search misses it).
+_CLASS_NAME_KEY = re.compile(
+    '"' + "".join(f"(?:{re.escape(c)}|\\\\u00{ord(c):02x})" for c in "class_name") + '"',
+    re.IGNORECASE,
+)
+
+
+def looks_like_keras_text(text: str | bytes | memoryview) -> bool:
     """Cheap pre-check before parsing: Keras configs always carry ``"class_name"`` keys."""
-    return bytes(data).find(b'"class_name"') != -1
+    if not isinstance(text, str):
+        text = bytes(text).decode("utf-8", "replace")
+    return '"class_name"' in text or _CLASS_NAME_KEY.search(text) is not None
+
+
+def decode_json_bytes(data: bytes) -> str:
+    """Text of JSON bytes as ``json.loads(bytes)`` (what Keras calls) decodes them: UTF-8 with
+    or without a BOM, UTF-16 and UTF-32 are all accepted there, so they must be here."""
+    try:
+        return data.decode(json.detect_encoding(data), "surrogatepass").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "replace")
 
 
 def analyze_config_text(text: str, *, force: bool = False) -> KerasAnalysis:
@@ -145,14 +170,20 @@ def analyze_config_text(text: str, *, force: bool = False) -> KerasAnalysis:
     """
     try:
         document = json.loads(text)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        # Keras parses the same text with the same json module, but from a shallower call
+        # stack: nesting just under the limit loads there and fails here. Fail closed.
+        return KerasAnalysis(True, (), ("config nested too deeply for the JSON parser",))
+    except ValueError as exc:
         return KerasAnalysis(
             force, (), (f"config is not valid JSON: {str(exc)[:120]}",) if force else ()
         )
-    if not force and not _is_keras_document(document):
-        return KerasAnalysis(False)
     walker = _Walker(text)
     walker.walk(document)
+    # deserialize_keras_object walks plain dicts and lists too, so a Keras object anywhere in
+    # the document (not only at the top) is rebuilt, and its code run, by load_model.
+    if not (force or _is_keras_document(document) or walker.keras_objects):
+        return KerasAnalysis(False)
     reasons: tuple[str, ...] = ()
     if walker.truncated:
         reasons = (f"config walk stopped after {MAX_NODES} values (budget)",)
@@ -167,14 +198,27 @@ def _is_keras_document(document: object) -> bool:
     return "model_config" in document or "keras_version" in document
 
 
+def lambda_code_bytes(code: str) -> bytes:
+    """The bytes ``keras.src.utils.python_utils.func_load`` unmarshals for ``code``.
+
+    It base64-decodes ASCII text and, when that fails (non-ASCII characters, bad padding),
+    falls back to ``code.encode("raw_unicode_escape")``: raw marshal bytes written as
+    ``\u00e3...`` escapes load just as well as base64.
+    """
+    try:
+        return binascii.a2b_base64(code.encode("ascii"))
+    except (UnicodeEncodeError, binascii.Error, ValueError):
+        try:
+            return code.encode("raw_unicode_escape")
+        except UnicodeEncodeError:  # lone surrogates: func_load fails on them too
+            return b""
+
+
 def summarize_lambda_code(code: object) -> tuple[HitKind, str]:
     """Decode base64 Lambda code and describe it: (LAMBDA_CODE or LAMBDA, description)."""
     if not isinstance(code, str):
         return HitKind.LAMBDA, f"code of type {type(code).__name__}"
-    try:
-        raw = binascii.a2b_base64(code.encode("ascii", "ignore"))
-    except (binascii.Error, ValueError):
-        return HitKind.LAMBDA, "code that is not base64"
+    raw = lambda_code_bytes(code)
     if not looks_like_code(raw):
         return HitKind.LAMBDA, f"{len(raw)} bytes that are not marshalled code"
     summary = summarize_code(raw)
@@ -197,6 +241,7 @@ class _Walker:
         self.text = text
         self.cursor = 0
         self.nodes = 0
+        self.keras_objects = 0  # objects with a string class_name and a config
         self.truncated = False
         self.hits: list[KerasHit] = []
 
@@ -228,15 +273,18 @@ class _Walker:
         config = obj.get("config")
         if not isinstance(class_name, str):
             return layer
+        self.keras_objects += "config" in obj
         if isinstance(config, dict) and isinstance(config.get("name"), str):
             layer = str(config["name"])
         module = obj.get("module")
         before = len(self.hits)
         if class_name == "__lambda__":
-            code = config.get("code", config.get("value")) if isinstance(config, dict) else None
-            if isinstance(code, list) and code:
-                code = code[0]
-            self._lambda(code, path, layer)
+            # Lambda.from_config unmarshals "code", deserialize_keras_object "value": both
+            codes = [config[k] for k in ("code", "value") if k in config] if isinstance(
+                config, dict
+            ) else []
+            for code in codes or [None]:
+                self._lambda(code[0] if isinstance(code, list) and code else code, path, layer)
         elif class_name == "function":
             self._function(module, config, obj.get("registered_name"), path, layer)
         elif isinstance(module, str) and not is_keras_module(module):

@@ -9,7 +9,9 @@ reader may accept what the reference rejects, and the two then disagree about th
 
 from __future__ import annotations
 
+import io
 import json
+import pickletools
 from dataclasses import dataclass, field, replace
 
 from pellucid.source import ByteSource
@@ -284,3 +286,26 @@ def _check_layout(result: SafetensorsHeader, data_length: int) -> None:
                 at=8 + result.header_length + covered,
             )
         )
+
+
+_PICKLE_WINDOW = 1 << 20
+_PICKLE_CODE_OPS = frozenset(
+    ("GLOBAL", "STACK_GLOBAL", "INST", "OBJ", "REDUCE", "NEWOBJ", "NEWOBJ_EX", "BUILD")
+)
+
+
+def pickle_prefix(source: ByteSource) -> list[str]:
+    """Opcode names when the file also parses as a pickle from offset 0, else [].
+
+    A real safetensors file fails within two or three opcodes (its length bytes are followed
+    by zeros); a polyglot reaches STOP or an import/call opcode first.
+    """
+    names: list[str] = []
+    try:
+        for opcode, _arg, _pos in pickletools.genops(io.BytesIO(source.view(0, _PICKLE_WINDOW))):
+            names.append(opcode.name)
+            if opcode.name == "STOP" or opcode.name in _PICKLE_CODE_OPS:
+                return names if len(names) >= 2 else []
+    except Exception:  # noqa: BLE001 - pickletools raises several types on junk; junk is "no"
+        return []
+    return []

@@ -16,6 +16,7 @@ from pellucid.formats.keras_config import (
     KerasAnalysis,
     KerasHit,
     analyze_config_text,
+    decode_json_bytes,
     is_dangerous_reference,
     looks_like_keras_text,
 )
@@ -106,8 +107,8 @@ class KerasConfigScanner:
 
     def scan(self, artifact: Artifact, source: ByteSource, ctx: ScanContext) -> ScanResult:
         limit = ctx.budget.max_text_bytes
-        window = source.view(0, limit)
-        if not looks_like_keras_text(window):
+        text = decode_json_bytes(bytes(source.view(0, limit)))
+        if not looks_like_keras_text(text):
             return ScanResult()
         if source.size > limit:
             return ScanResult(
@@ -115,7 +116,6 @@ class KerasConfigScanner:
                     f"Keras-like JSON of {source.size} bytes; only {limit} are parsed (budget)",
                 )
             )
-        text = bytes(window).decode("utf-8", "replace")
         analysis = analyze_config_text(text)
         if not analysis.is_keras:
             return ScanResult()

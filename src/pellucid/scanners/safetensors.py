@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pellucid.formats.safetensors import Problem, SafetensorsHeader, parse_header
+from pellucid.formats.safetensors import (
+    Problem,
+    SafetensorsHeader,
+    parse_header,
+    pickle_prefix,
+)
 from pellucid.model import Artifact, Confidence, FileKind, Finding, Rule, Severity
-from pellucid.scanners.base import ScanContext, ScanResult
+from pellucid.scanners.base import Member, ScanContext, ScanResult
 from pellucid.source import ByteSource
 
 _FORMAT_DOC = "https://huggingface.co/docs/safetensors/index#format"
@@ -112,6 +117,23 @@ PADDING = Rule(
     references=(_FORMAT_DOC,),
     confidence=Confidence.MEDIUM,
 )
+PICKLE_POLYGLOT = Rule(
+    id="PCL-SFT-008",
+    title="safetensors-looking file is also a pickle",
+    severity=Severity.HIGH,
+    cwe=502,
+    description=(
+        "The file's first eight bytes pass for a safetensors header length and a JSON object "
+        "follows, yet the same bytes are a pickle program from offset 0 (a BINBYTES string "
+        "can swallow the header). torch.load and pickle.load run that program; a scanner that "
+        "trusts the safetensors look never disassembles it. pellucid scans it as a pickle too."
+    ),
+    remediation="Do not load the file with torch.load or pickle; obtain real safetensors weights.",
+    references=(
+        "https://github.com/civitai/model-scanner/issues/6",
+        "https://nvd.nist.gov/vuln/detail/CVE-2025-10155",
+    ),
+)
 _RULE_FOR: dict[str, Rule] = {
     "unparsable": HEADER_UNREADABLE, "duplicate": DUPLICATE_KEY, "entry": BAD_ENTRY,
     "size": SIZE_MISMATCH, "overlap": LAYOUT, "gap": LAYOUT, "uncovered": LAYOUT,
@@ -133,6 +155,7 @@ class SafetensorsScanner:
         LAYOUT,
         OUT_OF_BOUNDS,
         PADDING,
+        PICKLE_POLYGLOT,
     )
 
     def accepts(self, kind: FileKind) -> bool:
@@ -141,7 +164,16 @@ class SafetensorsScanner:
     def scan(self, artifact: Artifact, source: ByteSource, ctx: ScanContext) -> ScanResult:
         header = parse_header(source, ctx.budget.max_header_bytes)
         findings = _findings(artifact, header.problems)
-        return ScanResult(findings, incomplete=tuple(header.incomplete), notes=_notes(header))
+        members: tuple[Member, ...] = ()
+        opcodes = pickle_prefix(source)
+        if opcodes:
+            evidence = artifact.evidence(offset=0, snippet=" ".join(opcodes)[:200])
+            findings += (PICKLE_POLYGLOT.finding(evidence),)
+            note = "the same bytes read as a pickle (torch.load / pickle.load)"
+            members = (Member("(as pickle)", source, note=note, kind=FileKind.PICKLE),)
+        return ScanResult(
+            findings, members, incomplete=tuple(header.incomplete), notes=_notes(header)
+        )
 
 
 def _findings(artifact: Artifact, problems: list[Problem]) -> tuple[Finding, ...]:
