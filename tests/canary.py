@@ -41,8 +41,11 @@ class Canary:
 
 def _string_op(text: str) -> bytes:
     data = text.encode()
-    return b"\x8c" + bytes([len(data)]) + data if len(data) < 256 else (
-        b"X" + struct.pack("<I", len(data)) + data)
+    return (
+        b"\x8c" + bytes([len(data)]) + data
+        if len(data) < 256
+        else (b"X" + struct.pack("<I", len(data)) + data)
+    )
 
 
 def global_op(module: str, name: str, protocol: int = 4) -> bytes:
@@ -55,8 +58,11 @@ def global_op(module: str, name: str, protocol: int = 4) -> bytes:
 def call_pickle(module: str, name: str, *args: str, protocol: int = 4) -> bytes:
     """A complete pickle that calls ``module.name(*args)`` with string arguments."""
     head = b"\x80" + bytes([protocol]) if protocol >= 2 else b""
-    body = global_op(module, name, protocol) + b"(" + b"".join(_string_op(a) if protocol >= 4
-                                                              else _text_string(a) for a in args)
+    body = (
+        global_op(module, name, protocol)
+        + b"("
+        + b"".join(_string_op(a) if protocol >= 4 else _text_string(a) for a in args)
+    )
     return head + body + b"tR."
 
 
@@ -68,6 +74,5 @@ def fires_in_subprocess(code: str, marker: Path, timeout: float = 60) -> bool:
     """Run ``code`` (which loads a sample with the real loader) in a child process and report
     whether it created ``marker``. ``marker`` must lie outside CANARY_DIR."""
     assert CANARY_DIR not in marker.parents
-    subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=timeout,
-                   check=False)
+    subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=timeout, check=False)
     return marker.exists()

@@ -13,19 +13,23 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from canary import CANARY_DIR, Canary  # noqa: E402
+from canary import CANARY_DIR, Canary
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-goldens", action="store_true", default=False,
-                     help="rewrite tests/goldens/* from the current renderers instead of comparing")
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite tests/goldens/* from the current renderers instead of comparing",
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _canary_dir() -> Iterator[None]:
     CANARY_DIR.mkdir(parents=True, exist_ok=True)
     os.environ["PELLUCID_CANARY_DIR"] = str(CANARY_DIR)
-    yield
+    return
 
 
 @pytest.fixture(autouse=True)

@@ -87,8 +87,13 @@ def rich_report() -> AuditReport:
     coverage = (
         Coverage(outer, CoverageStatus.EXAMINED, ("7z",), sha256=SHA),
         Coverage(inner, CoverageStatus.EXAMINED, ("zip",)),
-        Coverage(data, CoverageStatus.EXAMINED, ("pickle",), sha256=SHA,
-                 notes=("1 pickle stream, 57 opcodes",)),
+        Coverage(
+            data,
+            CoverageStatus.EXAMINED,
+            ("pickle",),
+            sha256=SHA,
+            notes=("1 pickle stream, 57 opcodes",),
+        ),
         Coverage(config, CoverageStatus.EXAMINED, ("hf-config",)),
         Coverage(weights, CoverageStatus.EXAMINED, ("safetensors",)),
         Coverage(readme, CoverageStatus.SKIPPED, (), ("plain text; no loader executes it",)),

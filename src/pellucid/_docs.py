@@ -50,13 +50,13 @@ def render_rules(rules: Sequence[Rule]) -> str:
     index = ["| Rule | Severity | CWE | Title |", "|---|---|---|---|"]
     for rule in rules:
         cwe = f"CWE-{rule.cwe}" if rule.cwe else ""
-        index.append(f"| [{rule.id}](#{rule.anchor}) | {rule.severity.label} | {cwe} | "
-                     f"{rule.title} |")
+        index.append(
+            f"| [{rule.id}](#{rule.anchor}) | {rule.severity.label} | {cwe} | {rule.title} |"
+        )
     out.append("\n".join(index) + "\n")
     for area, members in groupby(rules, key=lambda r: r.id.split("-")[1]):
         out.append(f"## {AREAS.get(area, area)}\n")
-        for rule in members:
-            out.append(_rule_section(rule))
+        out.extend(_rule_section(rule) for rule in members)
     return "\n".join(out)
 
 

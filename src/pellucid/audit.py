@@ -74,8 +74,10 @@ NAME_CONTENT_MISMATCH = Rule(
         "and hubs that trust the name never look. pellucid scans the content as what it is."
     ),
     remediation="Rename the file after its real format, or obtain the weights in the named format.",
-    references=("https://github.com/civitai/model-scanner/issues/6",
-                "https://nvd.nist.gov/vuln/detail/CVE-2025-10155"),
+    references=(
+        "https://github.com/civitai/model-scanner/issues/6",
+        "https://nvd.nist.gov/vuln/detail/CVE-2025-10155",
+    ),
 )
 PIPELINE_RULES: tuple[Rule, ...] = (LINK_LEAVES_TREE, SCANNER_FAILED, NAME_CONTENT_MISMATCH)
 
@@ -100,6 +102,7 @@ def name_content_mismatch(name: str, kind: FileKind) -> str | None:
     if expected is None or kind in expected or kind in _UNCHECKED:
         return None
     return f"named {suffix} but the content is {kind.value}"
+
 
 _SKIP_REASONS: dict[FileKind, str] = {
     FileKind.EMPTY: "empty file",
@@ -177,15 +180,17 @@ class _Walker:
         for index, entry in enumerate(self.coverage):
             if entry.artifact.path == path and not entry.artifact.member:
                 kept = entry.reasons if entry.status is CoverageStatus.INCOMPLETE else ()
-                self.coverage[index] = replace(entry, status=CoverageStatus.INCOMPLETE,
-                                               reasons=(*kept, reason))
+                self.coverage[index] = replace(
+                    entry, status=CoverageStatus.INCOMPLETE, reasons=(*kept, reason)
+                )
                 return
 
     def file(self, item: DiscoveredFile) -> Artifact | None:
         policy = self.options.policy
         if item.leaves_tree:
             evidence = Artifact(item.display, FileKind.UNKNOWN, 0).evidence(
-                snippet=f"{item.display} -> {item.link_target}")
+                snippet=f"{item.display} -> {item.link_target}"
+            )
             self.findings.append(policy.apply(LINK_LEAVES_TREE.finding(evidence)))
         reason = item.skip_reason
         if reason is None and item.duplicate_of is not None:
@@ -193,16 +198,26 @@ class _Walker:
         if reason is None and policy.ignores_path(item.display):
             reason = "ignored by policy"
         if reason is not None:
-            self.coverage.append(Coverage(Artifact(item.display, FileKind.UNKNOWN, 0),
-                                          CoverageStatus.SKIPPED, reasons=(reason,)))
+            self.coverage.append(
+                Coverage(
+                    Artifact(item.display, FileKind.UNKNOWN, 0),
+                    CoverageStatus.SKIPPED,
+                    reasons=(reason,),
+                )
+            )
             return None
         try:
             with open_source(item.real) as source:
                 return self._top(item, source)
         except OSError as exc:
             artifact = Artifact(item.display, FileKind.UNKNOWN, 0)
-            self.coverage.append(Coverage(artifact, CoverageStatus.INCOMPLETE,
-                                          reasons=(f"cannot read: {exc.strerror or exc}",)))
+            self.coverage.append(
+                Coverage(
+                    artifact,
+                    CoverageStatus.INCOMPLETE,
+                    reasons=(f"cannot read: {exc.strerror or exc}",),
+                )
+            )
             return artifact
 
     def _top(self, item: DiscoveredFile, source: ByteSource) -> Artifact:
@@ -235,7 +250,9 @@ class _Walker:
                 self.coverage.append(Coverage(artifact, CoverageStatus.SKIPPED, reasons=(reason,)))
             else:  # fail closed: a loadable kind nobody looked at is not clean
                 reason = f"no analyzer available for {artifact.kind.value} content"
-                self.coverage.append(Coverage(artifact, CoverageStatus.INCOMPLETE, reasons=(reason,)))
+                self.coverage.append(
+                    Coverage(artifact, CoverageStatus.INCOMPLETE, reasons=(reason,))
+                )
             return
         self.coverage.append(Coverage(artifact, CoverageStatus.EXAMINED))  # placeholder, see below
         incomplete: list[str] = []
@@ -244,7 +261,7 @@ class _Walker:
         for scanner in chosen:
             try:
                 result = scanner.scan(artifact, source, ctx)
-            except Exception as exc:  # noqa: BLE001 - fail closed: a crash is "incomplete"
+            except Exception as exc:
                 detail = f"{scanner.id}: {type(exc).__name__}: {exc}"
                 incomplete.append(f"analyzer error ({detail})")
                 self.findings.append(SCANNER_FAILED.finding(artifact.evidence(snippet=detail)))
@@ -254,8 +271,9 @@ class _Walker:
             notes.extend(result.notes)
             members.extend(result.members)
         status = CoverageStatus.INCOMPLETE if incomplete else CoverageStatus.EXAMINED
-        self.coverage[slot] = Coverage(artifact, status, tuple(s.id for s in chosen),
-                                       tuple(incomplete), notes=tuple(notes))
+        self.coverage[slot] = Coverage(
+            artifact, status, tuple(s.id for s in chosen), tuple(incomplete), notes=tuple(notes)
+        )
         for member in members:
             self._member(artifact, member, ctx)
 
@@ -264,13 +282,26 @@ class _Walker:
         kind = member.kind or identify(member.source, member.name)
         child = parent.child(member.name, kind, member.source.size)
         if child.depth > budget.max_depth:
-            self.coverage.append(Coverage(child, CoverageStatus.INCOMPLETE, reasons=(
-                f"nested deeper than {budget.max_depth} archives (budget)",)))
+            self.coverage.append(
+                Coverage(
+                    child,
+                    CoverageStatus.INCOMPLETE,
+                    reasons=(f"nested deeper than {budget.max_depth} archives (budget)",),
+                )
+            )
             return
         self._unpacked += member.source.size if member.unpacked else 0
         if self._unpacked > budget.max_unpacked_bytes:
-            self.coverage.append(Coverage(child, CoverageStatus.INCOMPLETE, reasons=(
-                f"more than {budget.max_unpacked_bytes} bytes unpacked from one file (budget)",)))
+            self.coverage.append(
+                Coverage(
+                    child,
+                    CoverageStatus.INCOMPLETE,
+                    reasons=(
+                        f"more than {budget.max_unpacked_bytes} bytes unpacked from one file "
+                        "(budget)",
+                    ),
+                )
+            )
             return
         self._scan(child, member.source, ctx, member.note)
 

@@ -47,8 +47,10 @@ def discover(paths: Sequence[Path], *, hf_cache: bool = False) -> list[Discovere
     if hf_cache:
         cache = hf_cache_dir()
         if not cache.is_dir():
-            raise InputError(f"no Hugging Face cache at {cache}",
-                             hint="set HF_HUB_CACHE or HF_HOME, or pass a folder instead")
+            raise InputError(
+                f"no Hugging Face cache at {cache}",
+                hint="set HF_HUB_CACHE or HF_HOME, or pass a folder instead",
+            )
         roots.append(cache)
     if not roots:
         raise InputError("nothing to scan", hint="give one or more paths, or --hf-cache")
@@ -72,23 +74,27 @@ def _walk(root: Path, seen: dict[tuple[int, int], str]) -> Iterable[DiscoveredFi
         for name in sorted(dirnames):
             path = current / name
             if name in SKIPPED_DIRS:
-                yield DiscoveredFile(path.as_posix(), path, base,
-                                     skip_reason="version-control or cache metadata")
+                yield DiscoveredFile(
+                    path.as_posix(), path, base, skip_reason="version-control or cache metadata"
+                )
             elif path.is_symlink():
                 yield _entry(path, base, path.as_posix(), seen)
         # In a Hugging Face repo folder, reach blobs through their snapshot names first, so
         # files keep the names loaders use; blobs no snapshot points at are still scanned.
         hf_repo = (current / "snapshots").is_dir() and (current / "blobs").is_dir()
-        dirnames[:] = sorted((d for d in dirnames
-                              if d not in SKIPPED_DIRS and not (current / d).is_symlink()),
-                             key=lambda d: (hf_repo and d == "blobs", d))
+        dirnames[:] = sorted(
+            (d for d in dirnames if d not in SKIPPED_DIRS and not (current / d).is_symlink()),
+            key=lambda d: (hf_repo and d == "blobs", d),
+        )
         for name in sorted(filenames):
             path = current / name
             yield _entry(path, base, path.as_posix(), seen)
 
 
-def _entry(path: Path, base: Path, display: str, seen: dict[tuple[int, int], str]) -> DiscoveredFile:
-    link = os.readlink(path) if path.is_symlink() else None
+def _entry(
+    path: Path, base: Path, display: str, seen: dict[tuple[int, int], str]
+) -> DiscoveredFile:
+    link = str(path.readlink()) if path.is_symlink() else None
     try:
         real = path.resolve(strict=True)
         stat = real.stat()
@@ -97,11 +103,18 @@ def _entry(path: Path, base: Path, display: str, seen: dict[tuple[int, int], str
         return DiscoveredFile(display, path, base, link, skip_reason=reason)
     leaves = link is not None and not _inside(real, _trust_root(path, base))
     if real.is_dir():
-        return DiscoveredFile(display, real, base, link, leaves,
-                              skip_reason="symlink to a directory (not followed)")
+        return DiscoveredFile(
+            display, real, base, link, leaves, skip_reason="symlink to a directory (not followed)"
+        )
     if not real.is_file():
-        return DiscoveredFile(display, real, base, link, leaves,
-                              skip_reason="not a regular file (device, socket or pipe)")
+        return DiscoveredFile(
+            display,
+            real,
+            base,
+            link,
+            leaves,
+            skip_reason="not a regular file (device, socket or pipe)",
+        )
     key = (stat.st_dev, stat.st_ino)
     first = seen.setdefault(key, display)
     duplicate = first if first != display else None
@@ -111,9 +124,10 @@ def _entry(path: Path, base: Path, display: str, seen: dict[tuple[int, int], str
 def _trust_root(path: Path, base: Path) -> Path:
     """The tree a link may point into: the HF repo folder for cache snapshots, else ``base``."""
     for parent in path.absolute().parents:
-        if parent.name.startswith(("models--", "datasets--", "spaces--")) and (
-            parent / "blobs"
-        ).is_dir():
+        if (
+            parent.name.startswith(("models--", "datasets--", "spaces--"))
+            and (parent / "blobs").is_dir()
+        ):
             return parent.resolve()
     return base
 

@@ -34,8 +34,20 @@ _MAGICS: tuple[tuple[bytes, FileKind], ...] = (
 )
 
 # ONNX ModelProto fields (onnx.proto3) and their wire types.
-_ONNX_FIELDS = {1: VARINT, 2: LEN, 3: LEN, 4: LEN, 5: VARINT, 6: LEN, 7: LEN, 8: LEN, 14: LEN,
-                20: LEN, 25: LEN, 26: LEN}
+_ONNX_FIELDS = {
+    1: VARINT,
+    2: LEN,
+    3: LEN,
+    4: LEN,
+    5: VARINT,
+    6: LEN,
+    7: LEN,
+    8: LEN,
+    14: LEN,
+    20: LEN,
+    25: LEN,
+    26: LEN,
+}
 _SAVED_MODEL_FIELDS = {1: VARINT, 2: LEN}
 _GRAPH_DEF_FIELDS = {1: LEN, 2: LEN, 3: VARINT, 4: LEN, 5: LEN}
 _PROTOBUF_SNIFF_LIMIT = 4 * 1024**3
@@ -82,8 +94,11 @@ def _is_bzip2(head: bytes) -> bool:
 
 
 def _is_zlib(head: bytes) -> bool:
-    return len(head) >= 2 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0 and (
-        head[1] in (0x01, 0x5E, 0x9C, 0xDA)
+    return (
+        len(head) >= 2
+        and head[0] == 0x78
+        and (head[0] * 256 + head[1]) % 31 == 0
+        and (head[1] in (0x01, 0x5E, 0x9C, 0xDA))
     )
 
 
@@ -115,7 +130,7 @@ def _is_pickle(source: ByteSource, head: bytes) -> bool:
                 saw_code = True
             if opcode.name == "STOP":
                 return count >= 2
-    except Exception:  # noqa: BLE001 - a text file fails somewhere; that is the answer
+    except Exception:
         return saw_code and count >= 3
     return saw_code and count >= 3
 

@@ -149,7 +149,9 @@ class Evidence:
     line: int | None = None
     snippet: str = ""
 
-    def at(self, *, offset: int | None = None, line: int | None = None, snippet: str = "") -> Evidence:
+    def at(
+        self, *, offset: int | None = None, line: int | None = None, snippet: str = ""
+    ) -> Evidence:
         return Evidence(self.file, self.member, offset, line, snippet)
 
     @property
@@ -199,7 +201,9 @@ class Artifact:
     member: tuple[str, ...] = ()
     depth: int = 0  # archive nesting level; 0 for files on disk
 
-    def evidence(self, *, offset: int | None = None, line: int | None = None, snippet: str = "") -> Evidence:
+    def evidence(
+        self, *, offset: int | None = None, line: int | None = None, snippet: str = ""
+    ) -> Evidence:
         return Evidence(self.path, self.member, offset, line, snippet)
 
     def child(self, name: str, kind: FileKind, size: int) -> Artifact:

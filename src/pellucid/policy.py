@@ -110,8 +110,10 @@ class Policy:
     def from_mapping(cls, data: Mapping[str, object], *, source: str, digest: str | None) -> Policy:
         unknown = set(data) - {"pickle", "rules", "paths"}
         if unknown:
-            raise PolicyError(f"{source}: unknown section(s) {', '.join(sorted(unknown))}",
-                              hint="sections are [pickle], [rules] and [paths]")
+            raise PolicyError(
+                f"{source}: unknown section(s) {', '.join(sorted(unknown))}",
+                hint="sections are [pickle], [rules] and [paths]",
+            )
         pickle = _table(data, "pickle", source)
         rules = _table(data, "rules", source)
         paths = _table(data, "paths", source)
@@ -150,6 +152,7 @@ def _parse_global(text: str, source: str) -> tuple[str, str]:
     if not sep or not module or not qualname or "*" in text:
         raise PolicyError(
             f"{source}: pickle.allow entry {text!r} is not 'module:qualname'",
-            hint="allow exact names such as 'mypkg.models:TinyNet'; whole modules cannot be allowed",
+            hint="allow exact names such as 'mypkg.models:TinyNet'; "
+            "whole modules cannot be allowed",
         )
     return module.strip(), qualname.strip()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import mmap
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 
@@ -60,7 +60,5 @@ def open_source(path: Path) -> Iterator[ByteSource]:
             yield source
         finally:
             source.release()
-            try:
+            with suppress(BufferError):  # a reader kept a view alive; freed with it
                 mapped.close()
-            except BufferError:  # a reader kept a view alive; the map is freed with it
-                pass

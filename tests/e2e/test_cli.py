@@ -18,11 +18,18 @@ from canary import Canary, call_pickle
 pytestmark = pytest.mark.e2e
 
 
-def pellucid(*args: str, cwd: Path | None = None,
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pellucid", *args], capture_output=True,
-                          text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=120,
-                          check=False)
+def pellucid(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pellucid", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -151,8 +158,9 @@ def test_hf_cache_flag(tmp_path: Path, canary: Canary) -> None:
     snap = repo / "snapshots" / "main"
     snap.mkdir(parents=True)
     (snap / "pytorch_model.bin").symlink_to("../../blobs/0123abcd")
-    result = pellucid("scan", "--hf-cache", "--format", "json",
-                      env={"HF_HUB_CACHE": str(tmp_path / "hub")})
+    result = pellucid(
+        "scan", "--hf-cache", "--format", "json", env={"HF_HUB_CACHE": str(tmp_path / "hub")}
+    )
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert not any(f["rule_id"] == "PCL-DSC-001" for f in report["findings"])
@@ -161,7 +169,8 @@ def test_hf_cache_flag(tmp_path: Path, canary: Canary) -> None:
 def test_rules_command_lists_ids() -> None:
     result = pellucid("rules", "--json")
     ids = [r["id"] for r in json.loads(result.stdout)]
-    assert "PCL-DSC-001" in ids and len(ids) == len(set(ids))
+    assert "PCL-DSC-001" in ids
+    assert len(ids) == len(set(ids))
 
 
 def test_version() -> None:

@@ -14,7 +14,7 @@ from pellucid.model import CoverageStatus
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from corpus import BENIGN, MALICIOUS  # noqa: E402
+from corpus import BENIGN, MALICIOUS
 
 MARKER = "CANARY-FIRED"
 
@@ -27,8 +27,9 @@ def build(writer: object, path: Path, marker: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "technique", "writer"), MALICIOUS, ids=[m[0] for m in MALICIOUS])
-def test_malicious_sample_is_blocked(tmp_path: Path, name: str, technique: str,
-                                     writer: object) -> None:
+def test_malicious_sample_is_blocked(
+    tmp_path: Path, name: str, technique: str, writer: object
+) -> None:
     path = tmp_path / name
     build(writer, path, tmp_path / MARKER)
     report = run_audit([path])
@@ -43,9 +44,13 @@ def test_benign_sample_passes(tmp_path: Path, name: str, technique: str, writer:
     path = tmp_path / name
     build(writer, path, tmp_path / MARKER)
     report = run_audit([path])
-    blocking = [(f.rule_id, f.evidence.location, f.evidence.snippet) for f in report.findings
-                if f.blocking]
+    blocking = [
+        (f.rule_id, f.evidence.location, f.evidence.snippet) for f in report.findings if f.blocking
+    ]
     assert blocking == [], technique
-    incomplete = [(c.artifact.display, c.reasons) for c in report.coverage
-                  if c.status is CoverageStatus.INCOMPLETE]
+    incomplete = [
+        (c.artifact.display, c.reasons)
+        for c in report.coverage
+        if c.status is CoverageStatus.INCOMPLETE
+    ]
     assert incomplete == [], technique

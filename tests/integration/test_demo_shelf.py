@@ -17,8 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def shelf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("demo") / "shelf"
-    subprocess.run([sys.executable, str(ROOT / "demo" / "build_shelf.py"), str(target)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "demo" / "build_shelf.py"), str(target)],
+        check=True,
+        capture_output=True,
+    )
     return target
 
 
@@ -28,8 +31,11 @@ def report(shelf: Path) -> AuditReport:
 
 
 def blocking_in(report: AuditReport, folder: str) -> list[str]:
-    return [f.rule_id for f in report.findings
-            if f"/{folder}/" in f.evidence.file and f.severity >= Severity.HIGH]
+    return [
+        f.rule_id
+        for f in report.findings
+        if f"/{folder}/" in f.evidence.file and f.severity >= Severity.HIGH
+    ]
 
 
 @pytest.mark.parametrize("folder", ["sd-v1-style", "chat-gguf", "keras-lambda"])
@@ -43,8 +49,11 @@ def test_clean_folders_pass(report: AuditReport, folder: str) -> None:
 
 
 def test_planted_exec_is_decompiled(report: AuditReport) -> None:
-    (critical,) = [f for f in report.findings
-                   if "sd-v1-style" in f.evidence.file and f.severity is Severity.CRITICAL]
+    (critical,) = [
+        f
+        for f in report.findings
+        if "sd-v1-style" in f.evidence.file and f.severity is Severity.CRITICAL
+    ]
     assert critical.evidence.member == ("archive/data.pkl",)
     assert "exec" in critical.evidence.snippet
 

@@ -166,4 +166,5 @@ def test_rule_prose_code_spans_become_code_and_stay_escaped() -> None:
     from pellucid.render.html import inline_code
 
     assert str(inline_code("reads ``__globals__`` via `a<b>` & <i>")) == (
-        "reads <code>__globals__</code> via <code>a&lt;b&gt;</code> &amp; &lt;i&gt;")
+        "reads <code>__globals__</code> via <code>a&lt;b&gt;</code> &amp; &lt;i&gt;"
+    )

@@ -39,16 +39,34 @@ def cli() -> None:
 def _scan_options(func: F) -> F:
     options = [
         click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
-        click.option("--hf-cache", is_flag=True,
-                     help="Also scan the Hugging Face cache (HF_HUB_CACHE / HF_HOME)."),
-        click.option("--policy", type=click.Path(path_type=Path),
-                     help="Policy file (TOML): allowed pickle globals, muted rules, ignored paths."),
-        click.option("--baseline", type=click.Path(path_type=Path),
-                     help="Baseline file: accepted findings pinned to file digests."),
-        click.option("--fail-on", type=click.Choice(SEVERITIES), default="high", show_default=True,
-                     help="Exit 1 when a finding is at or above this severity."),
-        click.option("--hash", "hash_files", is_flag=True,
-                     help="Record the sha256 of every file (reads whole files)."),
+        click.option(
+            "--hf-cache",
+            is_flag=True,
+            help="Also scan the Hugging Face cache (HF_HUB_CACHE / HF_HOME).",
+        ),
+        click.option(
+            "--policy",
+            type=click.Path(path_type=Path),
+            help="Policy file (TOML): allowed pickle globals, muted rules, ignored paths.",
+        ),
+        click.option(
+            "--baseline",
+            type=click.Path(path_type=Path),
+            help="Baseline file: accepted findings pinned to file digests.",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(SEVERITIES),
+            default="high",
+            show_default=True,
+            help="Exit 1 when a finding is at or above this severity.",
+        ),
+        click.option(
+            "--hash",
+            "hash_files",
+            is_flag=True,
+            help="Record the sha256 of every file (reads whole files).",
+        ),
         click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr."),
     ]
     for option in reversed(options):
@@ -58,23 +76,46 @@ def _scan_options(func: F) -> F:
 
 @cli.command()
 @_scan_options
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "sarif"]), default="table",
-              show_default=True, help="Output format on stdout.")
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Write the output to this file instead of stdout.")
-@click.option("--write-baseline", type=click.Path(path_type=Path),
-              help="Accept the current findings: write them to this baseline file.")
-def scan(paths: tuple[Path, ...], hf_cache: bool, policy: Path | None, baseline: Path | None,
-         fail_on: str, hash_files: bool, quiet: bool, fmt: str, output: Path | None,
-         write_baseline: Path | None) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "sarif"]),
+    default="table",
+    show_default=True,
+    help="Output format on stdout.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write the output to this file instead of stdout.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(path_type=Path),
+    help="Accept the current findings: write them to this baseline file.",
+)
+def scan(
+    paths: tuple[Path, ...],
+    hf_cache: bool,
+    policy: Path | None,
+    baseline: Path | None,
+    fail_on: str,
+    hash_files: bool,
+    quiet: bool,
+    fmt: str,
+    output: Path | None,
+    write_baseline: Path | None,
+) -> None:
     """Security scan of model files and folders, for CI and pre-commit.
 
     Exit 0 clean, 1 findings at or above --fail-on, 2 error or incomplete coverage.
     """
     from pellucid.render import OutputFormat, render
 
-    report = _run(paths, hf_cache, policy, baseline, hash_files or write_baseline is not None,
-                  quiet)
+    report = _run(
+        paths, hf_cache, policy, baseline, hash_files or write_baseline is not None, quiet
+    )
     if write_baseline is not None:
         _write_baseline(report, write_baseline)
     text = render(report, OutputFormat(fmt), rules=_rules(), color=_color(output))
@@ -85,13 +126,27 @@ def scan(paths: tuple[Path, ...], hf_cache: bool, policy: Path | None, baseline:
 @cli.command()
 @_scan_options
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON on stdout.")
-@click.option("--html", "html_path", type=click.Path(path_type=Path),
-              default=Path("pellucid-report.html"), show_default=True,
-              help="Where to write the self-contained HTML report.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(path_type=Path),
+    default=Path("pellucid-report.html"),
+    show_default=True,
+    help="Where to write the self-contained HTML report.",
+)
 @click.option("--no-html", is_flag=True, help="Do not write the HTML report.")
-def audit(paths: tuple[Path, ...], hf_cache: bool, policy: Path | None, baseline: Path | None,
-          fail_on: str, hash_files: bool, quiet: bool, as_json: bool, html_path: Path,
-          no_html: bool) -> None:
+def audit(
+    paths: tuple[Path, ...],
+    hf_cache: bool,
+    policy: Path | None,
+    baseline: Path | None,
+    fail_on: str,
+    hash_files: bool,
+    quiet: bool,
+    as_json: bool,
+    html_path: Path,
+    no_html: bool,
+) -> None:
     """Audit a model folder: a terminal summary, an HTML report, and optionally JSON."""
     from pellucid.render import OutputFormat, render
     from pellucid.render.table import render_summary
@@ -117,8 +172,16 @@ def rules(as_json: bool) -> None:
 
     catalogue = _rules()
     if as_json:
-        rows = [{"id": r.id, "title": r.title, "severity": r.severity.label, "cwe": r.cwe,
-                 "references": list(r.references)} for r in catalogue]
+        rows = [
+            {
+                "id": r.id,
+                "title": r.title,
+                "severity": r.severity.label,
+                "cwe": r.cwe,
+                "references": list(r.references),
+            }
+            for r in catalogue
+        ]
         click.echo(json.dumps(rows, indent=2))
         return
     for rule in catalogue:
@@ -135,8 +198,14 @@ def exit_code(report: AuditReport, fail_on: Severity) -> int:
     return EXIT_CLEAN
 
 
-def _run(paths: tuple[Path, ...], hf_cache: bool, policy_path: Path | None,
-         baseline_path: Path | None, hash_files: bool, quiet: bool) -> AuditReport:
+def _run(
+    paths: tuple[Path, ...],
+    hf_cache: bool,
+    policy_path: Path | None,
+    baseline_path: Path | None,
+    hash_files: bool,
+    quiet: bool,
+) -> AuditReport:
     from pellucid.audit import run_audit
 
     options = _options(policy_path, baseline_path, hash_files, hf_cache)
@@ -144,12 +213,14 @@ def _run(paths: tuple[Path, ...], hf_cache: bool, policy_path: Path | None,
         return run_audit(list(paths), options)
     from pellucid._cli.progress import with_progress
 
-    return with_progress(lambda progress: run_audit(list(paths), _replace_progress(options,
-                                                                                   progress)))
+    return with_progress(
+        lambda progress: run_audit(list(paths), _replace_progress(options, progress))
+    )
 
 
-def _options(policy_path: Path | None, baseline_path: Path | None, hash_files: bool,
-             hf_cache: bool) -> AuditOptions:
+def _options(
+    policy_path: Path | None, baseline_path: Path | None, hash_files: bool, hf_cache: bool
+) -> AuditOptions:
     from pellucid.audit import AuditOptions
     from pellucid.policy import Baseline, Policy
 
@@ -169,8 +240,11 @@ def _write_baseline(report: AuditReport, path: Path) -> None:
     from pellucid.policy import Baseline
 
     digests = {c.artifact.path: c.sha256 for c in report.coverage if c.artifact.member == ()}
-    pinned = [(f, digests[f.evidence.file]) for f in report.findings
-              if f.suppressed_by is None and digests.get(f.evidence.file)]
+    pinned = [
+        (f, digests[f.evidence.file])
+        for f in report.findings
+        if f.suppressed_by is None and digests.get(f.evidence.file)
+    ]
     _write_atomic(path, Baseline.dump((f, sha) for f, sha in pinned if sha is not None))
     click.echo(f"baseline: {len(pinned)} finding(s) written to {path}", err=True)
 
@@ -211,7 +285,7 @@ def _write_atomic(path: Path, text: str) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 

@@ -17,9 +17,15 @@ def with_progress(run: Callable[[Progress], T]) -> T:
     from rich.progress import Progress as Bar
 
     console = Console(stderr=True)
-    with Bar(TextColumn("[bold]scanning"), BarColumn(), MofNCompleteColumn(),
-             TimeElapsedColumn(), TextColumn("{task.description}"), console=console,
-             transient=True) as bar:
+    with Bar(
+        TextColumn("[bold]scanning"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("", total=None)
 
         def progress(path: str, index: int, total: int) -> None:

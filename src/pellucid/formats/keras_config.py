@@ -280,9 +280,11 @@ class _Walker:
         before = len(self.hits)
         if class_name == "__lambda__":
             # Lambda.from_config unmarshals "code", deserialize_keras_object "value": both
-            codes = [config[k] for k in ("code", "value") if k in config] if isinstance(
-                config, dict
-            ) else []
+            codes = (
+                [config[k] for k in ("code", "value") if k in config]
+                if isinstance(config, dict)
+                else []
+            )
             for code in codes or [None]:
                 self._lambda(code[0] if isinstance(code, list) and code else code, path, layer)
         elif class_name == "function":

@@ -306,6 +306,6 @@ def pickle_prefix(source: ByteSource) -> list[str]:
             names.append(opcode.name)
             if opcode.name == "STOP" or opcode.name in _PICKLE_CODE_OPS:
                 return names if len(names) >= 2 else []
-    except Exception:  # noqa: BLE001 - pickletools raises several types on junk; junk is "no"
+    except Exception:
         return []
     return []

@@ -81,8 +81,10 @@ def inline_code(value: str) -> Markup:
 
     out, last = [], 0
     for match in _CODE_SPAN.finditer(value):
-        out += [escape(value[last : match.start()]),
-                Markup("<code>%s</code>") % (match.group(1) or match.group(2))]
+        out += [
+            escape(value[last : match.start()]),
+            Markup("<code>%s</code>") % (match.group(1) or match.group(2)),
+        ]
         last = match.end()
     out.append(escape(value[last:]))
     return Markup("").join(out)

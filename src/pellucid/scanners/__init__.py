@@ -1,7 +1,8 @@
 """Built-in security analyzers, named in one literal table and imported only when used.
 
 Third parties add scanners through the ``pellucid.scanners`` entry-point group; an entry point
-must name a class that satisfies ``Scanner`` (or ``FolderAnalyzer`` in ``pellucid.folder_analyzers``).
+must name a class that satisfies ``Scanner`` (or ``FolderAnalyzer``, in the group
+``pellucid.folder_analyzers``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import importlib
 from collections.abc import Sequence
 from functools import cache
 from importlib.metadata import entry_points
+from typing import Any
 
 from pellucid.model import Rule
 from pellucid.scanners.base import FolderAnalyzer, Scanner
@@ -37,25 +39,26 @@ BUILTIN_FOLDER_ANALYZERS: dict[str, str] = {
 }
 
 
-def _load(target: str) -> object:
+def _load(target: str) -> Any:
+    """Instantiate ``module:Class`` from the literal tables above (never from user input)."""
     module, _, attr = target.partition(":")
     return getattr(importlib.import_module(module), attr)()  # safe: our own table
 
 
+def _plugins(group: str) -> list[Any]:
+    return [ep.load()() for ep in entry_points(group=group)]
+
+
 @cache
 def builtin_scanners() -> tuple[Scanner, ...]:
-    found: list[Scanner] = [_load(t) for t in BUILTIN_SCANNERS.values()]  # type: ignore[misc]
-    found.extend(ep.load()() for ep in entry_points(group="pellucid.scanners"))
+    found = [_load(t) for t in BUILTIN_SCANNERS.values()] + _plugins("pellucid.scanners")
     return tuple(found)
 
 
 @cache
 def builtin_folder_analyzers() -> tuple[FolderAnalyzer, ...]:
-    found: list[FolderAnalyzer] = [
-        _load(t) for t in BUILTIN_FOLDER_ANALYZERS.values()  # type: ignore[misc]
-    ]
-    found.extend(ep.load()() for ep in entry_points(group="pellucid.folder_analyzers"))
-    return tuple(found)
+    found = [_load(t) for t in BUILTIN_FOLDER_ANALYZERS.values()]
+    return tuple(found + _plugins("pellucid.folder_analyzers"))
 
 
 def all_rules() -> Sequence[Rule]:
@@ -63,8 +66,10 @@ def all_rules() -> Sequence[Rule]:
     from pellucid.audit import PIPELINE_RULES
 
     rules: dict[str, Rule] = {r.id: r for r in PIPELINE_RULES}
-    for analyzer in (*builtin_scanners(), *builtin_folder_analyzers()):
-        for rule in analyzer.rules:
+    catalogues: list[Sequence[Rule]] = [s.rules for s in builtin_scanners()]
+    catalogues += [a.rules for a in builtin_folder_analyzers()]
+    for catalogue in catalogues:
+        for rule in catalogue:
             if rules.setdefault(rule.id, rule) is not rule:
                 raise RuntimeError(f"rule id {rule.id} is defined twice")
     return sorted(rules.values(), key=lambda r: r.id)

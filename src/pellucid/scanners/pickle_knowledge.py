@@ -105,8 +105,16 @@ class _Knowledge:
 # TorchScript archives are unpickled by torch.jit's C++ unpickler, which resolves only the
 # archive's own compiled classes (module ``__torch__``) and these list builders; Python's
 # unpickler cannot import ``__torch__`` at all, so neither can reach Python code.
-_TORCHSCRIPT_BUILDERS = frozenset({"build_intlist", "build_doublelist", "build_boollist",
-                                   "build_tensorlist", "build_tensor_from_id", "restore_type_tag"})
+_TORCHSCRIPT_BUILDERS = frozenset(
+    {
+        "build_intlist",
+        "build_doublelist",
+        "build_boollist",
+        "build_tensorlist",
+        "build_tensor_from_id",
+        "restore_type_tag",
+    }
+)
 
 
 def allowed(module: str, qualname: str) -> str | None:

@@ -61,8 +61,11 @@ class CountingFolderAnalyzer:
 
     def analyze(self, root: Path, files: Sequence[FolderFile], ctx: ScanContext) -> FolderResult:
         self.seen.extend(f.artifact.path for f in files)
-        flagged = tuple((f.artifact.path, "folder check failed") for f in files
-                        if f.artifact.path.endswith("broken.txt"))
+        flagged = tuple(
+            (f.artifact.path, "folder check failed")
+            for f in files
+            if f.artifact.path.endswith("broken.txt")
+        )
         return FolderResult(incomplete=flagged)
 
 
@@ -85,8 +88,10 @@ def test_members_are_identified_and_scanned(tmp_path: Path) -> None:
     (finding,) = report.findings
     assert finding.evidence.member == ("inner",)
     kinds = [(c.artifact.member, c.artifact.kind, c.status) for c in report.coverage]
-    assert kinds == [((), FileKind.ZIP, CoverageStatus.EXAMINED),
-                     (("inner",), FileKind.PICKLE, CoverageStatus.EXAMINED)]
+    assert kinds == [
+        ((), FileKind.ZIP, CoverageStatus.EXAMINED),
+        (("inner",), FileKind.PICKLE, CoverageStatus.EXAMINED),
+    ]
 
 
 def test_nesting_beyond_budget_is_incomplete(tmp_path: Path) -> None:
@@ -149,7 +154,8 @@ def test_name_content_mismatch(tmp_path: Path) -> None:
     from pellucid.audit import NAME_CONTENT_MISMATCH, name_content_mismatch
 
     assert name_content_mismatch("a/model.safetensors", FileKind.ZIP) == (
-        "named .safetensors but the content is zip")
+        "named .safetensors but the content is zip"
+    )
     assert name_content_mismatch("m.SAFETENSORS", FileKind.PICKLE) is not None
     assert name_content_mismatch("m.safetensors", FileKind.SAFETENSORS) is None
     assert name_content_mismatch("m.safetensors", FileKind.LFS_POINTER) is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ def test_symlink_outside_tree_is_flagged(tmp_path: Path) -> None:
     outside.write_text("secret")
     model = tmp_path / "model"
     model.mkdir()
-    os.symlink(outside, model / "weights.bin")
+    (model / "weights.bin").symlink_to(outside)
     (entry,) = discover([model])
     assert entry.leaves_tree
     assert entry.link_target == str(outside)
@@ -38,7 +37,7 @@ def test_symlink_outside_tree_is_flagged(tmp_path: Path) -> None:
 
 def test_same_file_twice_is_scanned_once(tmp_path: Path) -> None:
     (tmp_path / "a.bin").write_text("x")
-    os.symlink(tmp_path / "a.bin", tmp_path / "b.bin")
+    (tmp_path / "b.bin").symlink_to(tmp_path / "a.bin")
     entries = discover([tmp_path])
     assert [e.duplicate_of for e in entries] == [None, f"{tmp_path}/a.bin"]
     assert not any(e.leaves_tree for e in entries)
@@ -50,10 +49,10 @@ def _fake_hf_cache(root: Path) -> Path:
     (repo / "blobs" / "abc123").write_text("{}")
     snap = repo / "snapshots" / "rev1"
     snap.mkdir(parents=True)
-    os.symlink("../../blobs/abc123", snap / "config.json")
+    (snap / "config.json").symlink_to("../../blobs/abc123")
     snap2 = repo / "snapshots" / "rev2"
     snap2.mkdir(parents=True)
-    os.symlink("../../blobs/abc123", snap2 / "config.json")
+    (snap2 / "config.json").symlink_to("../../blobs/abc123")
     return repo
 
 
@@ -72,7 +71,7 @@ def test_hf_cache_blobs_once_and_links_inside_repo_are_fine(
 def test_hf_snapshot_link_out_of_repo_is_flagged(tmp_path: Path) -> None:
     repo = _fake_hf_cache(tmp_path)
     (tmp_path / "elsewhere").write_text("x")
-    os.symlink(tmp_path / "elsewhere", repo / "snapshots" / "rev1" / "evil.bin")
+    (repo / "snapshots" / "rev1" / "evil.bin").symlink_to(tmp_path / "elsewhere")
     flagged = [e for e in discover([repo / "snapshots" / "rev1"]) if e.leaves_tree]
     assert [Path(e.display).name for e in flagged] == ["evil.bin"]
 

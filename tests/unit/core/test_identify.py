@@ -67,8 +67,10 @@ def _safetensors() -> bytes:
         (b"GGUF\x03\x00\x00\x00", FileKind.GGUF),
         (b"\x89HDF\r\n\x1a\n" + bytes(100), FileKind.HDF5),
         (_safetensors(), FileKind.SAFETENSORS),
-        (b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 1\n",
-         FileKind.LFS_POINTER),
+        (
+            b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 1\n",
+            FileKind.LFS_POINTER,
+        ),
         (b'{"model_type": "llama"}\n', FileKind.JSON),
         (b"import os\n\ndef f():\n    pass\n", FileKind.PYTHON),
         (b"# A model card\n\nHello.\n", FileKind.TEXT),

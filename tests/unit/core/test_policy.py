@@ -29,7 +29,8 @@ def test_policy_file_round_trip(tmp_path: Path) -> None:
     assert not policy.allows_global("mypkg.models", "Other")
     assert policy.apply(finding()).severity == Severity.LOW
     assert policy.ignores_path("shelf/old/a.bin")
-    assert policy.digest is not None and len(policy.digest) == 64
+    assert policy.digest is not None
+    assert len(policy.digest) == 64
 
 
 @pytest.mark.parametrize(

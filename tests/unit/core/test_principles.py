@@ -10,10 +10,34 @@ import sys
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[3] / "src" / "pellucid"
-LOADERS = {"pickle", "cPickle", "_pickle", "dill", "cloudpickle", "torch", "joblib", "numpy", "np",
-           "marshal", "yaml", "keras", "tf"}
-ML_FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "numpy", "onnx", "sklearn", "gguf",
-                 "safetensors", "transformers", "joblib")
+LOADERS = {
+    "pickle",
+    "cPickle",
+    "_pickle",
+    "dill",
+    "cloudpickle",
+    "torch",
+    "joblib",
+    "numpy",
+    "np",
+    "marshal",
+    "yaml",
+    "keras",
+    "tf",
+}
+ML_FRAMEWORKS = (
+    "torch",
+    "tensorflow",
+    "keras",
+    "jax",
+    "numpy",
+    "onnx",
+    "sklearn",
+    "gguf",
+    "safetensors",
+    "transformers",
+    "joblib",
+)
 
 
 def _forbidden(node: ast.AST) -> str | None:
@@ -47,8 +71,12 @@ def test_source_never_loads_model_content() -> None:
 
 
 def _modules_after(code: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys\nprint(' '.join(sys.modules))"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys\nprint(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return set(out.stdout.split())
 
 
@@ -61,8 +89,10 @@ def test_cli_start_up_imports_nothing_heavy() -> None:
 def test_a_full_scan_imports_no_ml_framework(tmp_path: Path) -> None:
     (tmp_path / "m.pkl").write_bytes(b"\x80\x02}q\x00.")
     (tmp_path / "c.json").write_text('{"model_type": "llama"}')
-    code = (f"from pellucid.audit import run_audit\nfrom pathlib import Path\n"
-            f"run_audit([Path({str(tmp_path)!r})])")
+    code = (
+        f"from pellucid.audit import run_audit\nfrom pathlib import Path\n"
+        f"run_audit([Path({str(tmp_path)!r})])"
+    )
     loaded = {m.split(".")[0] for m in _modules_after(code)}
     assert set(ML_FRAMEWORKS) & loaded == set()
 
