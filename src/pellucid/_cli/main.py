@@ -118,7 +118,10 @@ def scan(
     )
     if write_baseline is not None:
         _write_baseline(report, write_baseline)
-    text = render(report, OutputFormat(fmt), rules=_rules(), color=_color(output))
+    out_format = OutputFormat(fmt)
+    # only SARIF lists rule metadata; the other formats need not import every analyzer
+    rules = _rules() if out_format is OutputFormat.SARIF else []
+    text = render(report, out_format, rules=rules, color=_color(output))
     _emit(text, output)
     sys.exit(exit_code(report, _severity(fail_on)))
 

@@ -236,6 +236,10 @@ class _Walker:
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")
+# Win32 path normalisation strips trailing dots and spaces from each component, so ".. " and
+# "..." name the parent folder there although they are ordinary names on POSIX.
+_WINDOWS_PARENT = re.compile(r"\.\.[. ]+")
+_WINDOWS_DEVICE = re.compile(r"(?i)(?:CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(?:\..*)?[. ]*")
 
 
 def location_problems(location: str) -> list[str]:
@@ -255,6 +259,11 @@ def location_problems(location: str) -> list[str]:
         problems.append("Windows drive letter")
     elif _SCHEME.match(location):
         problems.append("URL scheme")
-    if ".." in re.split(r"[/\\]", location):
+    parts = re.split(r"[/\\]", location)
+    if ".." in parts:
         problems.append("'..' path component")
+    elif any(_WINDOWS_PARENT.fullmatch(p) for p in parts):
+        problems.append("component of dots and spaces that Windows trims to '..'")
+    if any(_WINDOWS_DEVICE.fullmatch(p) for p in parts):
+        problems.append("Windows device name (CON, NUL, COM1 ...)")
     return problems

@@ -35,6 +35,7 @@ class GraphContents:
     nodes: list[GraphNode] = field(default_factory=list)
     functions: set[str] = field(default_factory=set)
     json_strings: list[tuple[str, int, int]] = field(default_factory=list)  # label, at, length
+    json_texts: list[tuple[str, bytes]] = field(default_factory=list)  # label, decoded JSON
     problems: list[str] = field(default_factory=list)
     truncated: bool = False
 
@@ -138,8 +139,14 @@ def _metadata_node(
             continue
         if f.number == path_field:
             name = reader.text(f)
-        elif f.number == json_field and f.length and reader.buf[f.value] == ord("{"):
+        elif f.number == json_field and _starts_json_object(reader.buf, f):
             reader.out.json_strings.append((name or f"object@{msg.start}", f.value, f.length))
+
+
+def _starts_json_object(buf: memoryview | bytes, f: Field) -> bool:
+    """json.loads (Keras' reader) skips leading whitespace, so the object may start later."""
+    head = bytes(buf[f.value : f.value + min(f.length, 4096)])
+    return head.lstrip(b" \t\r\n")[:1] == b"{"
 
 
 def _graph(reader: _Reader, start: int, end: int) -> None:

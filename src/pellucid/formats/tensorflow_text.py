@@ -51,7 +51,10 @@ class _Frame:
 
 
 def read_text_proto(text: str, max_nodes: int) -> GraphContents:
-    """Nodes, function names and Keras metadata JSON of a text-format TF protobuf."""
+    """Nodes, function names and Keras metadata JSON of a text-format TF protobuf.
+
+    Node offsets are character offsets in ``text`` (equal to byte offsets for ASCII files).
+    """
     out = GraphContents()
     stack: list[_Frame] = [_Frame("", 0)]
     name = ""  # the last field name seen, waiting for its value
@@ -59,6 +62,8 @@ def read_text_proto(text: str, max_nodes: int) -> GraphContents:
     value_at = 0
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup
+        if kind is None:  # whitespace and comments, also between concatenated strings
+            continue
         if kind == "str":
             value_at = value_at if value else match.start()
             value.append(_unescape(match.group()))
@@ -90,9 +95,7 @@ def _scalar(stack: list[_Frame], out: GraphContents, name: str, value: str, at: 
 
 def _close(stack: list[_Frame], out: GraphContents, frame: _Frame, max_nodes: int) -> None:
     parent = stack[-1]
-    if frame.field == "s" and parent.field == "value":
-        parent.values["s"] = frame.values.get("s", "")
-    elif frame.field == "value" and parent.field == "attr":
+    if frame.field == "value" and parent.field == "attr":
         parent.values["value.s"] = frame.values.get("s", "")
     elif frame.field == "attr" and frame.values.get("key") == "output_stream":
         parent.values["output_stream"] = frame.values.get("value.s", "")

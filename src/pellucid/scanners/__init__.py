@@ -13,26 +13,39 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
-from pellucid.model import Rule
-from pellucid.scanners.base import FolderAnalyzer, Scanner
+from pellucid.model import Artifact, FileKind, Rule
+from pellucid.scanners.base import FolderAnalyzer, ScanContext, Scanner, ScanResult
+from pellucid.source import ByteSource
 
-BUILTIN_SCANNERS: dict[str, str] = {
-    "pickle": "pellucid.scanners.pickle:PickleScanner",
-    "numpy": "pellucid.scanners.numpy:NumpyScanner",
-    "zip": "pellucid.scanners.archive:ZipScanner",
-    "tar": "pellucid.scanners.archive:TarScanner",
-    "7z": "pellucid.scanners.archive:SevenZipScanner",
-    "compressed": "pellucid.scanners.archive:CompressedScanner",
-    "keras": "pellucid.scanners.keras:KerasConfigScanner",
-    "hdf5": "pellucid.scanners.keras:Hdf5Scanner",
-    "tensorflow": "pellucid.scanners.tensorflow:SavedModelScanner",
-    "onnx": "pellucid.scanners.onnx:OnnxScanner",
-    "gguf": "pellucid.scanners.gguf:GgufScanner",
-    "safetensors": "pellucid.scanners.safetensors:SafetensorsScanner",
-    "hf-config": "pellucid.scanners.huggingface:HfConfigScanner",
-    "python": "pellucid.scanners.python_code:PythonCodeScanner",
-    "lfs": "pellucid.scanners.huggingface:LfsPointerScanner",
+_K = FileKind
+BUILTIN_SCANNERS: dict[str, tuple[str, frozenset[FileKind]]] = {
+    "pickle": ("pellucid.scanners.pickle:PickleScanner", frozenset({_K.PICKLE, _K.TORCH_LEGACY})),
+    "numpy": ("pellucid.scanners.numpy:NumpyScanner", frozenset({_K.NUMPY})),
+    "zip": ("pellucid.scanners.archive:ZipScanner", frozenset({_K.ZIP})),
+    "tar": ("pellucid.scanners.archive:TarScanner", frozenset({_K.TAR})),
+    "7z": ("pellucid.scanners.archive:SevenZipScanner", frozenset({_K.SEVEN_ZIP})),
+    "compressed": (
+        "pellucid.scanners.archive:CompressedScanner",
+        frozenset({_K.GZIP, _K.BZIP2, _K.XZ, _K.ZSTD, _K.LZ4, _K.ZLIB}),
+    ),
+    "keras": ("pellucid.scanners.keras:KerasConfigScanner", frozenset({_K.JSON})),
+    "hdf5": ("pellucid.scanners.keras:Hdf5Scanner", frozenset({_K.HDF5})),
+    "tensorflow": (
+        "pellucid.scanners.tensorflow:SavedModelScanner",
+        frozenset({_K.SAVED_MODEL, _K.TF_GRAPH}),
+    ),
+    "onnx": ("pellucid.scanners.onnx:OnnxScanner", frozenset({_K.ONNX})),
+    "gguf": ("pellucid.scanners.gguf:GgufScanner", frozenset({_K.GGUF})),
+    "safetensors": (
+        "pellucid.scanners.safetensors:SafetensorsScanner",
+        frozenset({_K.SAFETENSORS}),
+    ),
+    "hf-config": ("pellucid.scanners.huggingface:HfConfigScanner", frozenset({_K.JSON})),
+    "python": ("pellucid.scanners.python_code:PythonCodeScanner", frozenset({_K.PYTHON})),
+    "lfs": ("pellucid.scanners.huggingface:LfsPointerScanner", frozenset({_K.LFS_POINTER})),
 }
+"""Scanner id -> (class, the kinds it accepts). The kinds let the pipeline import a scanner's
+module only when a file of that kind turns up; a test keeps them equal to ``accepts``."""
 
 BUILTIN_FOLDER_ANALYZERS: dict[str, str] = {
     "hf-repo": "pellucid.scanners.huggingface:HfRepoAnalyzer",
@@ -49,10 +62,38 @@ def _plugins(group: str) -> list[Any]:
     return [ep.load()() for ep in entry_points(group=group)]
 
 
+class LazyScanner:
+    """Stands in for a built-in scanner and imports its module on first use."""
+
+    def __init__(self, scanner_id: str, target: str, kinds: frozenset[FileKind]) -> None:
+        self.id = scanner_id
+        self.target = target
+        self.kinds = kinds
+        self._scanner: Scanner | None = None
+
+    def load(self) -> Scanner:
+        if self._scanner is None:
+            self._scanner = _load(self.target)
+        return self._scanner
+
+    @property
+    def rules(self) -> Sequence[Rule]:
+        return self.load().rules
+
+    def accepts(self, kind: FileKind) -> bool:
+        return kind in self.kinds
+
+    def scan(self, artifact: Artifact, source: ByteSource, ctx: ScanContext) -> ScanResult:
+        return self.load().scan(artifact, source, ctx)
+
+
 @cache
 def builtin_scanners() -> tuple[Scanner, ...]:
-    found = [_load(t) for t in BUILTIN_SCANNERS.values()] + _plugins("pellucid.scanners")
-    return tuple(found)
+    found: list[Scanner] = [
+        LazyScanner(name, target, kinds)  # type: ignore[misc]
+        for name, (target, kinds) in BUILTIN_SCANNERS.items()
+    ]
+    return tuple(found + _plugins("pellucid.scanners"))
 
 
 @cache

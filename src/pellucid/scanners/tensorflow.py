@@ -19,6 +19,7 @@ from pellucid.formats.tensorflow import (
     read_keras_metadata,
     read_saved_model,
 )
+from pellucid.formats.tensorflow_text import looks_like_text_proto, read_text_proto
 from pellucid.model import Artifact, FileKind, Finding, Rule, Severity
 from pellucid.scanners.base import Member, ScanContext, ScanResult
 from pellucid.source import ByteSource
@@ -104,7 +105,12 @@ class SavedModelScanner:
     def scan(self, artifact: Artifact, source: ByteSource, ctx: ScanContext) -> ScanResult:
         buf = source.view()
         limit = ctx.budget.max_members
-        if artifact.kind is FileKind.SAVED_MODEL:
+        if looks_like_text_proto(source.head(4096)):
+            if source.size > ctx.budget.max_text_bytes:
+                return ScanResult(incomplete=(f"text protobuf of {source.size} bytes (budget)",))
+            text = bytes(buf).decode("utf-8", "replace")
+            contents, what = read_text_proto(text, limit), "text-format protobuf"
+        elif artifact.kind is FileKind.SAVED_MODEL:
             contents, what = read_saved_model(buf, limit), "SavedModel"
         elif is_keras_metadata(buf):
             contents, what = read_keras_metadata(buf, limit), "Keras metadata"
@@ -121,6 +127,15 @@ class SavedModelScanner:
                 note="Keras layer metadata JSON",
             )
             for label, at, length in contents.json_strings
+        ) + tuple(
+            Member(
+                f"{label} (Keras metadata)",
+                ByteSource(data),
+                kind=FileKind.JSON,
+                note="Keras layer metadata JSON",
+                unpacked=True,
+            )
+            for label, data in contents.json_texts
         )
         notes = (f"{what}: {len(contents.nodes)} nodes, {len(contents.functions)} functions",)
         return ScanResult(tuple(_findings(artifact, contents)), members, tuple(reasons), notes)
