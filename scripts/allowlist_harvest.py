@@ -8,19 +8,20 @@ framework wrote itself (Trainer checkpoints, accelerate states, Lightning ``.ckp
 
 from __future__ import annotations
 
+import importlib
 import io
 import pickle
 import pickletools
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 # File suffixes a framework output directory may hold pickles under.
 # torch.serialization.MAGIC_NUMBER, little-endian, as pickled by the legacy format.
 LEGACY_MAGIC = (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
-PICKLE_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".joblib"})
+PICKLE_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".tar", ".ckpt", ".pkl", ".pickle", ".joblib"})
 
 
 def globals_in(data: bytes) -> Iterator[str]:
@@ -174,3 +175,28 @@ WRITERS: dict[str, Callable[[Any], Iterator[str]]] = {
     "joblib": joblib_dumped,
     "files": directory_written,
 }
+
+
+def torch_weights_only(skipped: Iterable[str]) -> set[str]:
+    """PyTorch's own allowlist plus every dtype, layout, memory format and qscheme object."""
+    import torch
+    import torch._dynamo  # registers its own safe globals on import: same list every run
+    from torch import _weights_only_unpickler as wou
+
+    names = {_colon(n) for n in wou._get_allowed_globals()}
+    names |= {_colon(n) for n in wou._get_user_allowed_globals()}
+    kinds = (torch.dtype, torch.layout, torch.memory_format, torch.qscheme)
+    names |= {f"torch:{n}" for n, v in vars(torch).items() if isinstance(v, kinds)}
+    return names - set(skipped)
+
+
+def _colon(dotted: str) -> str:
+    """Split a weights_only key at the module: the longest importable prefix."""
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        return f"{'.'.join(parts[:cut])}:{'.'.join(parts[cut:])}"
+    raise ValueError(dotted)

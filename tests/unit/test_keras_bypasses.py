@@ -145,7 +145,8 @@ def test_lambda_with_benign_code_and_hostile_value(canary: Canary) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["image_dataset_from_directory", "text_dataset_from_directory", "serialize_keras_object"]
+    "name",
+    ["image_dataset_from_directory", "text_dataset_from_directory", "serialize_keras_object"],
 )
 def test_non_modeling_apis_from_keras_denylist(name: str) -> None:
     function = {"module": "keras.utils", "class_name": "function", "config": name}

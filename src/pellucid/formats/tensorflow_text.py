@@ -45,7 +45,7 @@ def _unescape(literal: str) -> str:
 
 @dataclass(slots=True)
 class _Frame:
-    field: str
+    key: str  # the field name that opened the message
     at: int
     values: dict[str, str] = field(default_factory=dict)
 
@@ -88,25 +88,25 @@ def read_text_proto(text: str, max_nodes: int) -> GraphContents:
 def _scalar(stack: list[_Frame], out: GraphContents, name: str, value: str, at: int) -> None:
     frame = stack[-1]
     frame.values[name] = value
-    if name == "metadata" and frame.field == "user_object" and value.lstrip().startswith("{"):
+    if name == "metadata" and frame.key == "user_object" and value.lstrip().startswith("{"):
         label = frame.values.get("identifier", f"object@{frame.at}")
         out.json_texts.append((label, value.encode("utf-8", "surrogatepass")))
 
 
 def _close(stack: list[_Frame], out: GraphContents, frame: _Frame, max_nodes: int) -> None:
     parent = stack[-1]
-    if frame.field == "value" and parent.field == "attr":
+    if frame.key == "value" and parent.key == "attr":
         parent.values["value.s"] = frame.values.get("s", "")
-    elif frame.field == "attr" and frame.values.get("key") == "output_stream":
+    elif frame.key == "attr" and frame.values.get("key") == "output_stream":
         parent.values["output_stream"] = frame.values.get("value.s", "")
-    elif frame.field == "signature" and parent.field == "function":
+    elif frame.key == "signature" and parent.key == "function":
         parent.values["function"] = frame.values.get("name", "")
         out.functions.add(parent.values["function"][:MAX_NAME])
-    elif frame.field in _NODE_FIELDS:
+    elif frame.key in _NODE_FIELDS:
         if len(out.nodes) >= max_nodes:
             out.truncated = True
             return
-        function = next((f.values.get("function", "?") for f in stack if f.field == "function"), "")
+        function = next((f.values.get("function", "?") for f in stack if f.key == "function"), "")
         values = frame.values
         out.nodes.append(
             GraphNode(

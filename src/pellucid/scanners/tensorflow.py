@@ -105,17 +105,24 @@ class SavedModelScanner:
     def scan(self, artifact: Artifact, source: ByteSource, ctx: ScanContext) -> ScanResult:
         buf = source.view()
         limit = ctx.budget.max_members
-        if looks_like_text_proto(source.head(4096)):
-            if source.size > ctx.budget.max_text_bytes:
-                return ScanResult(incomplete=(f"text protobuf of {source.size} bytes (budget)",))
-            text = bytes(buf).decode("utf-8", "replace")
-            contents, what = read_text_proto(text, limit), "text-format protobuf"
-        elif artifact.kind is FileKind.SAVED_MODEL:
+        if artifact.kind is FileKind.SAVED_MODEL:
             contents, what = read_saved_model(buf, limit), "SavedModel"
         elif is_keras_metadata(buf):
             contents, what = read_keras_metadata(buf, limit), "Keras metadata"
         else:
             contents, what = read_graph_def(buf, limit), "GraphDef"
+        if looks_like_text_proto(source.head(4096)):
+            # TensorFlow picks text or binary by file name (saved_model.pbtxt / .pb), so bytes
+            # that read both ways are scanned both ways; text that fails as binary is text.
+            if source.size > ctx.budget.max_text_bytes:
+                return ScanResult(incomplete=(f"text protobuf of {source.size} bytes (budget)",))
+            text = read_text_proto(bytes(buf).decode("utf-8", "replace"), limit)
+            if contents.problems:
+                contents, what = text, "text-format protobuf"
+            else:
+                contents.nodes.extend(text.nodes)
+                contents.functions |= text.functions
+                contents.json_texts.extend(text.json_texts)
         reasons = [f"malformed {what}: {problem}" for problem in contents.problems[:5]]
         if contents.truncated:
             reasons.append(f"more than {limit} graph nodes (budget); the rest were not examined")
