@@ -94,8 +94,12 @@ def texts(groups: list[Group]) -> dict[Path, str]:
     return {_path(g.name): _render(g) for g in groups if g.live}
 
 
+def importable(name: str) -> bool:
+    return importlib.util.find_spec(_IMPORT_NAMES.get(name, name)) is not None
+
+
 def _installed(name: str) -> bool:
-    return all(importlib.util.find_spec(_IMPORT_NAMES.get(d, d)) for d in GROUPS[name])
+    return all(importable(d) for d in GROUPS[name])
 
 
 def _live(name: str) -> Group:

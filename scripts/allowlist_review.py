@@ -68,7 +68,8 @@ NOT_GENERATED: dict[str, str] = {
     "lightning.fabric.utilities.data:AttributeDict": "hparams container, Lightning 2.x",
     "lightning_fabric.utilities.data:AttributeDict": "hparams container, lightning-fabric 2.x",
     **{
-        f"{pkg}.callbacks.{mod}:{cls}": "callback class used as a checkpoint key (Lightning 1.x)"
+        f"{pkg}.callbacks.{mod}:{cls}": "callback class used as a checkpoint key (pytorch_lightning < 1.5; later "
+        "versions key callback states by string)"
         for pkg in _PL
         for mod, cls in (
             ("model_checkpoint", "ModelCheckpoint"),
@@ -89,8 +90,9 @@ NOT_GENERATED: dict[str, str] = {
     **_under("transformers.training_args_seq2seq", "Seq2SeqTrainingArguments"),
     **_under(
         "transformers.trainer_utils",
-        "IntervalStrategy SchedulerType HubStrategy SaveStrategy EvaluationStrategy FSDPOption",
+        "IntervalStrategy SchedulerType HubStrategy SaveStrategy FSDPOption",
     ),
+    "transformers.trainer_utils:EvaluationStrategy": "transformers < 5 (removed in 5.0)",
     **_under("transformers.debug_utils", "DebugOption"),
     **_under("transformers.trainer_pt_utils", "AcceleratorConfig"),
     **_under("accelerate.utils.dataclasses", "DistributedType"),
@@ -131,11 +133,77 @@ NOT_GENERATED: dict[str, str] = {
 }
 
 # Harvested non-classes that are safe to allow: what each does when a pickle calls it.
-REVIEWED: dict[str, str] = {}
+REVIEWED: dict[str, str] = {
+    "copy_reg:_reconstructor": "protocol-2 spelling of copyreg._reconstructor (see its note)",
+    "numpy._core.multiarray:scalar": "rebuilds a numpy scalar from a dtype and its raw bytes",
+    "numpy._core.numeric:_frombuffer": "rebuilds an ndarray from a buffer, dtype, shape, order",
+    "pandas._libs.internals:_unpickle_block": "wraps an array into a pandas Block (data only)",
+    "pandas._libs.tslibs.nattype:_nat_unpickle": "returns the NaT singleton; takes no argument",
+    "pandas._libs.tslibs.timedeltas:_timedelta_unpickle": "Timedelta from an int and a unit",
+    "pandas._libs.tslibs.timestamps:_unpickle_timestamp": "Timestamp from an int, tz and unit",
+    "pandas:NA": "the pd.NA singleton, pickled by reference",
+    "sklearn.utils.validation:check_array": "a function value inside sklearn's FunctionTransformer "
+    "(HistGradientBoosting on DataFrames); calling it only validates an array",
+    "torch._C._nn:gelu": "activation function stored on a module (TransformerEncoderLayer); "
+    "a pure tensor op",
+    "torch.nn.functional:relu": "activation function stored on a module; a pure tensor op",
+    "typing:Dict": "typing special form pickled by name (omegaconf ref types); calling it raises",
+    "typing:List": "typing special form pickled by name (omegaconf ref types); calling it raises",
+}
 
 # Harvested dual-use callables (they take a class or callable and call it) that real files need:
-# allowed, and the scanner must check their arguments.
-ARGUMENT_CHECK: dict[str, str] = {}
+# allowed, and the scanner must check their arguments. Each says what a benign call looks like.
+ARGUMENT_CHECK: dict[str, str] = {
+    "copyreg:_reconstructor": "calls base.__new__(cls, state) and base.__init__(obj, state); "
+    "benign: cls is an allowlisted class global and base is builtins.object or a builtin type",
+    "copy_reg:_reconstructor": "as copyreg._reconstructor (protocol-2 spelling)",
+    "copyreg:__newobj__": "calls cls.__new__(cls, *args); benign: cls is an allowlisted class",
+    "copyreg:__newobj_ex__": "calls cls.__new__(cls, *args, **kwargs); benign: cls is allowlisted",
+    "numpy._core.multiarray:_reconstruct": "calls ndarray.__new__(subtype, shape, dtype); benign: "
+    "subtype is an allowlisted ndarray class global (ndarray, MaskedArray, matrix, memmap)",
+    "numpy.core.multiarray:_reconstruct": "as numpy._core.multiarray._reconstruct (numpy 1.x)",
+    "numpy.ma.core:_mareconstruct": "calls ndarray.__new__(baseclass, ...) and subtype.__new__"
+    "(subtype, ...); benign: both are allowlisted ndarray / MaskedArray class globals",
+    "numpy.random._pickle:__bit_generator_ctor": "calls its argument when it is a class "
+    "(numpy 2 pickles the class itself); benign: a string name or an allowlisted "
+    "numpy.random BitGenerator class (MT19937, PCG64, PCG64DXSM, Philox, SFC64)",
+    "numpy.random._pickle:__generator_ctor": "calls its second argument on its first "
+    "(bit_generator_ctor(name)); benign: one argument that is a BitGenerator object, or a name "
+    "with numpy.random._pickle.__bit_generator_ctor as the callable",
+    "numpy.random._pickle:__randomstate_ctor": "as __generator_ctor: calls its second argument "
+    "on its first; benign: a BitGenerator object, or a name and __bit_generator_ctor",
+    "numpy.random.bit_generator:__pyx_unpickle_SeedSequence": "Cython unpickler: "
+    "SeedSequence.__new__(type); benign: type is numpy.random.bit_generator.SeedSequence",
+    "pandas._libs.arrays:__pyx_unpickle_NDArrayBacked": "Cython unpickler: NDArrayBacked.__new__"
+    "(type); benign: type is an allowlisted pandas array class global",
+    "pandas.core.indexes.base:_new_Index": "calls cls.__new__(cls, **d); benign: cls is an "
+    "allowlisted pandas Index class global and d a dict of data",
+    "pandas.core.indexes.interval:_new_IntervalIndex": "calls cls.from_arrays(**d) / "
+    "cls.__new__; benign: cls is pandas IntervalIndex",
+    "sklearn.metrics._dist_metrics:newObj": "calls obj.__new__(obj); benign: obj is an "
+    "allowlisted sklearn DistanceMetric class global",
+    "sklearn.neighbors._ball_tree:newObj": "calls obj.__new__(obj); benign: obj is "
+    "sklearn.neighbors._ball_tree.BallTree (or BallTree64/32)",
+    "sklearn.neighbors._kd_tree:newObj": "calls obj.__new__(obj); benign: obj is "
+    "sklearn.neighbors._kd_tree.KDTree (or KDTree64/32)",
+    "torch._tensor:_rebuild_from_type_v2": "calls func(*args) then as_subclass(new_type); "
+    "benign: func is an allowlisted torch._utils rebuild function and new_type an allowlisted "
+    "Tensor / Parameter class (in torch's own weights_only list)",
+    "torch._utils:_rebuild_wrapper_subclass": "calls Tensor._make_wrapper_subclass(cls, ...); "
+    "benign: cls is an allowlisted Tensor subclass (in torch's own weights_only list)",
+}
 
-# Harvested globals that stay off the allowlist, and why.
-REFUSED: dict[str, str] = {}
+# Harvested globals that stay off the allowlist, and why (each is a known gadget as well).
+REFUSED: dict[str, str] = {
+    "__builtin__:getattr": "protocol 2 spells a nested class as getattr(Outer, 'Inner') (Hydra "
+    "JobConf.JobConfig) and a bound method as getattr(obj, 'method') (a full PeftModel); "
+    "getattr reaches any attribute. Scanner option: resolve getattr(<allowed class global>, "
+    "'<name>') to the pair (module, 'Outer.Inner') and decide on that",
+    "builtins:getattr": "as __builtin__:getattr (protocol 3+)",
+    "functools:partial": "binds any callable; sklearn's HistGradientBoosting fitted on a "
+    "DataFrame stores partial(check_array, dtype=..., ensure_all_finite=False). Scanner "
+    "option: allow partial(<allowlisted function>, <plain data>)",
+    "torch.storage:_load_from_bytes": "torch.load on the bytes it receives; written when a "
+    "tensor is pickled with plain pickle (a pickled diffusers scheduler). The bytes are a "
+    "nested torch file that the scanner must scan as one",
+}

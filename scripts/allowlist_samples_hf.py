@@ -38,6 +38,16 @@ def _tiny_configs() -> list[Any]:
             "vit", hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
             intermediate_size=32, image_size=8, patch_size=4,
         ),
+        AutoConfig.for_model(
+            "whisper", vocab_size=64, d_model=16, encoder_layers=1, decoder_layers=1,
+            encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
+            decoder_ffn_dim=32, num_mel_bins=8, max_source_positions=16, max_target_positions=16,
+        ),
+        AutoConfig.for_model(
+            "clip", text_config={**_TINY, **layers}, projection_dim=8,
+            vision_config={"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2,
+                           "intermediate_size": 32, "image_size": 8, "patch_size": 4},
+        ),
     ]  # fmt: skip
     return configs
 
@@ -100,14 +110,22 @@ def _training_args() -> Any:
 
     return [
         TrainingArguments(output_dir="out", report_to=[], use_cpu=True),
+        TrainingArguments(
+            output_dir="out", report_to=[], use_cpu=True, debug="underflow_overflow",
+            eval_strategy="epoch", save_strategy="epoch", hub_strategy="end", optim="adafactor",
+        ),
         Seq2SeqTrainingArguments(output_dir="out", report_to=[], use_cpu=True),
     ]
 
 
 def _generation_and_configs() -> Any:
-    from transformers import GenerationConfig
+    from transformers import GenerationConfig, PretrainedConfig
 
-    return {"configs": _tiny_configs(), "generation": GenerationConfig(max_new_tokens=4)}
+    return {
+        "configs": _tiny_configs(),
+        "base": PretrainedConfig(),
+        "generation": GenerationConfig(max_new_tokens=4),
+    }
 
 
 def _accelerate_state(out: Path) -> None:

@@ -124,6 +124,7 @@ def _lightning_run(package: str, out: Path) -> None:
     loader = torch.utils.data.DataLoader(torch.zeros(8, 4), batch_size=2)
     trainer.fit(model, loader)
     trainer.save_checkpoint(str(out / "manual.ckpt"))
+    torch.save({"hparams": model.hparams, "state_dict": model.state_dict()}, out / "hparams.pt")
 
 
 def _lightning(out: Path) -> None:

@@ -96,21 +96,34 @@ def label_of(entry: str) -> str:
     return LABELS.get(entry.split(".", 1)[0].split(":", 1)[0], "stdlib")
 
 
-def allowed_entries(harvested: dict[str, evidence.Harvest]) -> set[str]:
+def allowed_entries(harvested: dict[str, evidence.Harvest], trusted: set[str]) -> set[str]:
     """Harvested globals that may be allowed: classes, and reviewed non-classes."""
-    unreviewed = sorted(
-        e
-        for e, h in harvested.items()
-        if h.kind != "class" and e not in REVIEWED | ARGUMENT_CHECK | REFUSED
-    )
+    reviewed = REVIEWED.keys() | ARGUMENT_CHECK.keys() | REFUSED.keys() | trusted
+    unreviewed = sorted(e for e, h in harvested.items() if h.kind != "class" and e not in reviewed)
     if unreviewed:
         raise SystemExit(f"harvested callables or objects to review in allowlist_review.py: "
                          f"{unreviewed}")  # fmt: skip
     return {e for e in harvested if e not in REFUSED}
 
 
+def check_not_generated(harvested: dict[str, evidence.Harvest]) -> None:
+    """A hand-written class path must still resolve to a class where its package is installed,
+    unless its reason names the older version it comes from."""
+    stale = [
+        e
+        for e, why in NOT_GENERATED.items()
+        if e not in harvested
+        and evidence.importable(e.split(".", 1)[0].split(":", 1)[0])
+        and evidence.kind_of(e) != "class"
+        and "<" not in why
+    ]
+    if stale:
+        raise SystemExit(f"hand-written entries that no longer resolve: {sorted(stale)}")
+
+
 def build(harvested: dict[str, evidence.Harvest], weights_only: set[str]) -> dict[str, Any]:
-    entries = allowed_entries(harvested) | weights_only | set(EXTRA) | set(NOT_GENERATED)
+    trusted = weights_only | set(EXTRA)  # torch's own list, and the reasoned hand entries
+    entries = allowed_entries(harvested, trusted) | trusted | set(NOT_GENERATED)
     clashes = sorted(e for e in entries if known_gadget(*e.split(":", 1)) is not None)
     if clashes:
         raise SystemExit(f"allowlist entries that are known gadgets: {clashes}")
@@ -126,7 +139,7 @@ def build(harvested: dict[str, evidence.Harvest], weights_only: set[str]) -> dic
             group["not_generated"][entry] = f"{source}: {why}" if why else source
         elif entry in ARGUMENT_CHECK:
             group["notes"][entry] = f"needs an argument check by the scanner: {ARGUMENT_CHECK[entry]}"
-        elif entry in EXTRA or entry in REVIEWED:
+        elif entry in EXTRA or entry in REVIEWED:  # ARGUMENT_CHECK first: it says more
             group["notes"][entry] = EXTRA.get(entry) or REVIEWED[entry]
     for label, group in frameworks.items():
         group["note"] = LABEL_NOTES[label]
@@ -150,6 +163,7 @@ def main() -> int:
     weights_only = torch_weights_only(SKIPPED)  # before any framework registers its own safe globals
     groups = evidence.collect()
     harvested = evidence.merged(groups)
+    check_not_generated(harvested)
     text = json.dumps(build(harvested, weights_only), indent=1) + "\n"
     files = {OUT: text} | evidence.texts(groups)
     stale = sorted(str(p) for p, t in files.items() if not p.exists() or p.read_text() != t)

@@ -17,7 +17,7 @@ from pathlib import Path
 from pellucid import __version__
 from pellucid.budget import DEFAULT_BUDGET, Budget
 from pellucid.discover import DiscoveredFile, discover
-from pellucid.identify import identify
+from pellucid.identify import has_zip_end, identify
 from pellucid.model import (
     Artifact,
     AuditReport,
@@ -103,6 +103,14 @@ def name_content_mismatch(name: str, kind: FileKind) -> str | None:
         return None
     return f"named {suffix} but the content is {kind.value}"
 
+
+# Kinds decided from their first bytes before identify looks at the end of the file: a zip
+# behind such a header is opened by zipfile (Keras, numpy) though torch reads the header.
+_MAY_HIDE_ZIP = frozenset({
+    FileKind.PICKLE, FileKind.TORCH_LEGACY, FileKind.GGUF, FileKind.HDF5, FileKind.SAFETENSORS,
+    FileKind.NUMPY, FileKind.TAR, FileKind.SEVEN_ZIP, FileKind.GZIP, FileKind.BZIP2, FileKind.XZ,
+    FileKind.ZSTD, FileKind.LZ4, FileKind.LFS_POINTER,
+})
 
 _SKIP_REASONS: dict[FileKind, str] = {
     FileKind.EMPTY: "empty file",
@@ -270,6 +278,8 @@ class _Walker:
             incomplete.extend(result.incomplete)
             notes.extend(result.notes)
             members.extend(result.members)
+        if artifact.kind in _MAY_HIDE_ZIP and has_zip_end(source):
+            members.append(Member("(zip read from the end)", source, kind=FileKind.ZIP))
         status = CoverageStatus.INCOMPLETE if incomplete else CoverageStatus.EXAMINED
         self.coverage[slot] = Coverage(
             artifact, status, tuple(s.id for s in chosen), tuple(incomplete), notes=tuple(notes)

@@ -6,6 +6,7 @@ Names are used only as a tie-breaker between text kinds (a ``.py`` file is Pytho
 
 from __future__ import annotations
 
+import json
 import pickletools
 import re
 
@@ -33,21 +34,6 @@ _MAGICS: tuple[tuple[bytes, FileKind], ...] = (
     (LFS_POINTER, FileKind.LFS_POINTER),
 )
 
-# ONNX ModelProto fields (onnx.proto3) and their wire types.
-_ONNX_FIELDS = {
-    1: VARINT,
-    2: LEN,
-    3: LEN,
-    4: LEN,
-    5: VARINT,
-    6: LEN,
-    7: LEN,
-    8: LEN,
-    14: LEN,
-    20: LEN,
-    25: LEN,
-    26: LEN,
-}
 _SAVED_MODEL_FIELDS = {1: VARINT, 2: LEN}
 _GRAPH_DEF_FIELDS = {1: LEN, 2: LEN, 3: VARINT, 4: LEN, 5: LEN}
 _PROTOBUF_SNIFF_LIMIT = 4 * 1024**3
@@ -71,7 +57,7 @@ def identify(source: ByteSource, name: str = "") -> FileKind:
         return FileKind.BZIP2
     if len(head) >= 262 and head[257:262] == b"ustar":
         return FileKind.TAR
-    if any(source.read(at, 8) == HDF5_MAGIC for at in (512, 1024, 2048)):
+    if _has_hdf5_superblock(source):
         return FileKind.HDF5  # HDF5 allows a user block before the superblock
     if _is_safetensors(source, head):
         return FileKind.SAFETENSORS
@@ -87,6 +73,16 @@ def identify(source: ByteSource, name: str = "") -> FileKind:
     if protobuf is not None:
         return protobuf
     return _text_kind(source, head, name)
+
+
+def _has_hdf5_superblock(source: ByteSource) -> bool:
+    """The superblock may follow a user block of 512 * 2**n bytes; the library probes them all."""
+    at = 512
+    while at + 8 <= source.size:
+        if source.read(at, 8) == HDF5_MAGIC:
+            return True
+        at *= 2
+    return False
 
 
 def _is_bzip2(head: bytes) -> bool:
@@ -141,7 +137,16 @@ _IDENT = re.compile(r"[A-Za-z_][\w.]*")
 
 def _has_trailing_zip(source: ByteSource) -> bool:
     """A zip after other bytes: an end record whose central directory is really there."""
-    if source.head(2) == b"PK" or _EOCD not in source.read(max(0, source.size - 65_557)):
+    return source.head(2) != b"PK" and has_zip_end(source)
+
+
+def has_zip_end(source: ByteSource) -> bool:
+    """An end-of-central-directory record that points at a real central directory.
+
+    zipfile, and so Keras and numpy, open archives from their end, whatever the first bytes
+    say; the pipeline uses this to scan the zip behind another format's header too.
+    """
+    if _EOCD not in source.read(max(0, source.size - 65_557)):
         return False
     return bool(end_records(source.view()))
 
@@ -152,13 +157,13 @@ def _protobuf_kind(source: ByteSource) -> FileKind | None:
     Protobuf parsers skip unknown fields and accept any field order, so neither may decide
     against a kind; the known fields must carry their wire types and the marker fields exist.
     """
-    if source.size > _PROTOBUF_SNIFF_LIMIT or source.head(1)[0] & 7 not in (VARINT, LEN):
+    if source.size > _PROTOBUF_SNIFF_LIMIT:
         return None
     signature = top_level_signature(source.view())
     if not signature:
         return None
-    if _typed(signature, _ONNX_FIELDS) and (7 in signature or 8 in signature):
-        return FileKind.ONNX
+    if LEN in signature.get(7, ()) or LEN in signature.get(8, ()):
+        return FileKind.ONNX  # graph or opset_import, as onnx.load would read them
     if _exactly(signature, _SAVED_MODEL_FIELDS) and 2 in signature:
         return FileKind.SAVED_MODEL
     if _exactly(signature, _GRAPH_DEF_FIELDS) and 1 in signature:
@@ -166,17 +171,17 @@ def _protobuf_kind(source: ByteSource) -> FileKind | None:
     return None
 
 
-def _typed(signature: dict[int, int], known: dict[int, int]) -> bool:
-    """Every known field present has its wire type; unknown fields are allowed."""
-    return all(signature[number] == wire for number, wire in known.items() if number in signature)
-
-
-def _exactly(signature: dict[int, int], known: dict[int, int]) -> bool:
-    return all(known.get(number) == wire for number, wire in signature.items())
+def _exactly(signature: dict[int, set[int]], known: dict[int, int]) -> bool:
+    """Only known fields, each with its own wire type."""
+    return all(types == {known.get(number)} for number, types in signature.items())
 
 
 def _text_kind(source: ByteSource, head: bytes, name: str) -> FileKind:
     sample = source.read(0, 8192)
+    encoding = json.detect_encoding(sample)
+    if encoding != "utf-8":  # UTF-16/32 or a BOM: json.loads(bytes), and so Keras, reads these
+        text = sample.decode(encoding, errors="ignore").lstrip("\ufeff").lstrip()
+        return FileKind.JSON if text[:1] in ("{", "[") else _binary_or_text(sample)
     if b"\x00" in sample:
         return FileKind.UNKNOWN
     try:
@@ -192,4 +197,23 @@ def _text_kind(source: ByteSource, head: bytes, name: str) -> FileKind:
         return FileKind.JSON
     if name.endswith((".py", ".pyw")) or _PY_HINT.search(sample):
         return FileKind.PYTHON
-    return FileKind.TEXT
+    tf_text = _tf_text_kind(sample, name)
+    return tf_text if tf_text is not None else FileKind.TEXT
+
+
+def _binary_or_text(sample: bytes) -> FileKind:
+    return FileKind.UNKNOWN if b"\x00" in sample else FileKind.TEXT
+
+
+_TF_TEXT = re.compile(rb"\A(?:\s*#[^\n]*\n)*\s*(saved_model_schema_version|meta_graphs|node|library"
+                      rb"|versions)\s*[:{]")
+
+
+def _tf_text_kind(sample: bytes, name: str) -> FileKind | None:
+    """TensorFlow also loads graphs in protobuf text format (saved_model.pbtxt, *.pbtxt)."""
+    match = _TF_TEXT.match(sample)
+    if match is None:
+        return FileKind.SAVED_MODEL if name.endswith(".pbtxt") else None
+    if match.group(1) in (b"saved_model_schema_version", b"meta_graphs"):
+        return FileKind.SAVED_MODEL
+    return FileKind.TF_GRAPH

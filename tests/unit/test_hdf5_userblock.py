@@ -41,7 +41,6 @@ def test_h5_user_block_of_2048_is_found(tmp_path: Path) -> None:
     assert {"PCL-KRS-002", "PCL-H5-005"} <= {f.rule_id for f in report.findings}
 
 
-@pytest.mark.xfail(strict=True, reason="needs core change: identify HDF5 at every 2**n offset")
 @pytest.mark.parametrize("userblock", [4096, 65536])
 def test_h5_user_block_of_4096_or_more_hides_the_model(tmp_path: Path, userblock: int) -> None:
     _h5(tmp_path / "model.h5", userblock)

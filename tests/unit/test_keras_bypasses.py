@@ -156,7 +156,6 @@ def test_non_modeling_apis_from_keras_denylist(name: str) -> None:
     assert result.findings[0].evidence.snippet.endswith(name)
 
 
-@pytest.mark.xfail(strict=True, reason="needs core change: identify JSON by json.detect_encoding")
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
 def test_keras_zip_config_in_utf16_or_with_bom_pipeline(
     tmp_path: Path, canary: Canary, encoding: str
@@ -168,7 +167,6 @@ def test_keras_zip_config_in_utf16_or_with_bom_pipeline(
     assert verdict == "blocked"
 
 
-@pytest.mark.xfail(strict=True, reason="needs core change: scan a trailing zip of any kind")
 @pytest.mark.parametrize(
     "prefix",
     [b"\x80\x04N.", b"GGUF" + struct.pack("<IQQ", 3, 0, 0)],

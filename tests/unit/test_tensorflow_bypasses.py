@@ -81,7 +81,6 @@ def test_binary_graph_is_not_mistaken_for_text() -> None:
     assert result.notes[0].startswith("GraphDef")
 
 
-@pytest.mark.xfail(strict=True, reason="needs core change: identify *.pbtxt text as SavedModel")
 def test_saved_model_pbtxt_pipeline(tmp_path: Path) -> None:
     (tmp_path / "saved_model.pbtxt").write_text(PBTXT)
     report = run_audit([tmp_path], AuditOptions())

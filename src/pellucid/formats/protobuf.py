@@ -42,8 +42,15 @@ def read_varint(buf: memoryview | bytes, pos: int, end: int) -> tuple[int, int]:
             raise ProtobufError(f"varint longer than 10 bytes at offset {pos}")
 
 
+MAX_GROUP_DEPTH = 64
+
+
 def fields(buf: memoryview | bytes, start: int = 0, end: int | None = None) -> Iterator[Field]:
-    """Yield the fields of one message occupying ``buf[start:end]``; raises on malformed data."""
+    """Yield the fields of one message occupying ``buf[start:end]``; raises on malformed data.
+
+    Groups (wire types 3/4, deprecated but still accepted by protobuf parsers as unknown
+    fields) are skipped whole, so they cannot hide the fields after them.
+    """
     end = len(buf) if end is None else end
     pos = start
     while pos < end:
@@ -52,7 +59,9 @@ def fields(buf: memoryview | bytes, start: int = 0, end: int | None = None) -> I
         number, wire = key >> 3, key & 7
         if number == 0:
             raise ProtobufError(f"field number 0 at offset {tag_at}")
-        if wire == VARINT:
+        if wire == SGROUP:
+            pos = _skip_group(buf, pos, end, number, 1)
+        elif wire == VARINT:
             value, pos = read_varint(buf, pos, end)
             yield Field(number, wire, value, 0, tag_at)
         elif wire == LEN:
@@ -75,13 +84,44 @@ def fields(buf: memoryview | bytes, start: int = 0, end: int | None = None) -> I
             raise ProtobufError(f"unsupported wire type {wire} at offset {tag_at}")
 
 
-def top_level_signature(buf: memoryview | bytes) -> dict[int, int] | None:
-    """Field number -> wire type for a whole buffer, or None if it is not one clean message."""
-    seen: dict[int, int] = {}
+def _skip_group(buf: memoryview | bytes, pos: int, end: int, number: int, depth: int) -> int:
+    """Position after the END_GROUP that closes group ``number`` opened just before ``pos``."""
+    if depth > MAX_GROUP_DEPTH:
+        raise ProtobufError(f"groups nested deeper than {MAX_GROUP_DEPTH} at offset {pos}")
+    while pos < end:
+        tag_at = pos
+        key, pos = read_varint(buf, pos, end)
+        inner, wire = key >> 3, key & 7
+        if wire == EGROUP:
+            if inner != number:
+                raise ProtobufError(f"mismatched end of group at offset {tag_at}")
+            return pos
+        if wire == SGROUP:
+            pos = _skip_group(buf, pos, end, inner, depth + 1)
+        elif wire == VARINT:
+            pos = read_varint(buf, pos, end)[1]
+        elif wire == LEN:
+            length, pos = read_varint(buf, pos, end)
+            pos += length
+        elif wire in (I64, I32):
+            pos += 8 if wire == I64 else 4
+        else:
+            raise ProtobufError(f"unsupported wire type {wire} at offset {tag_at}")
+        if pos > end:
+            raise ProtobufError(f"group field at offset {tag_at} overruns its message")
+    raise ProtobufError(f"unterminated group {number}")
+
+
+def top_level_signature(buf: memoryview | bytes) -> dict[int, set[int]] | None:
+    """Field number -> the wire types it appears with, or None if the buffer is not a message.
+
+    Parsers treat a field seen with an unexpected wire type as unknown data, so every type
+    seen is kept and the caller decides which one counts.
+    """
+    seen: dict[int, set[int]] = {}
     try:
         for field in fields(buf):
-            if seen.setdefault(field.number, field.wire_type) != field.wire_type:
-                return None
+            seen.setdefault(field.number, set()).add(field.wire_type)
     except ProtobufError:
         return None
     return seen
