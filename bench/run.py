@@ -39,7 +39,7 @@ ENV = {
     "HF_HUB_OFFLINE": "1",
     "NO_COLOR": "1",
 }
-FLAGGED, CLEAN, ERROR = "flagged", "clean", "error"
+FLAGGED, CLEAN, ERROR, SKIPPED = "flagged", "clean", "error", "skipped"
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class Tool:
     argv: list[str]  # the path is appended
     flagged: frozenset[int]
     errors: frozenset[int]
+    skipped: frozenset[int] = frozenset()  # "no supported file": nothing was examined
 
 
 def tools() -> list[Tool]:
@@ -61,7 +62,13 @@ def tools() -> list[Tool]:
             frozenset({2}),
         ),
         Tool("picklescan", [str(peer / "picklescan"), "-p"], frozenset({1}), frozenset({2})),
-        Tool("modelscan", [str(peer / "modelscan"), "-p"], frozenset({1}), frozenset({2, 3, 4})),
+        Tool(
+            "modelscan",
+            [str(peer / "modelscan"), "-p"],
+            frozenset({1}),
+            frozenset({2, 4}),
+            frozenset({3}),
+        ),
         Tool(
             "fickling", [str(peer / "fickling"), "--check-safety"], frozenset({1}), frozenset({2})
         ),
@@ -96,6 +103,8 @@ def run(tool: Tool, path: Path, timeout: float = 300) -> tuple[str, float]:
     elapsed = time.perf_counter() - start
     if proc.returncode in tool.flagged:
         return FLAGGED, elapsed
+    if proc.returncode in tool.skipped:
+        return SKIPPED, elapsed
     if proc.returncode in tool.errors or proc.returncode not in (0,):
         return ERROR, elapsed
     return CLEAN, elapsed
@@ -108,7 +117,7 @@ def matrix(samples: list[tuple[Path, str]], all_tools: list[Tool]) -> dict[str, 
 def print_matrix(
     title: str, samples: list[tuple[Path, str]], results: dict[str, list[str]], want: str
 ) -> list[str]:
-    mark = {FLAGGED: "X", CLEAN: ".", ERROR: "E"}
+    mark = {FLAGGED: "X", CLEAN: ".", ERROR: "E", SKIPPED: "S"}
     names = list(results)
     lines = [
         f"### {title}",
@@ -123,7 +132,8 @@ def print_matrix(
     for n in names:
         hits = results[n].count(want)
         errors = results[n].count(ERROR)
-        totals.append(f"{hits}/{len(samples)} ({errors} E)")
+        skipped = results[n].count(SKIPPED)
+        totals.append(f"{hits}/{len(samples)} ({errors} E, {skipped} S)")
     lines.append(
         "| **total** | "
         + ("flagged" if want == FLAGGED else "clean")
@@ -213,13 +223,13 @@ def main() -> None:
     all_tools = tools()
     report = ["## Detection", ""]
     report += print_matrix(
-        "Malicious samples (X = flagged, . = missed, E = error)",
+        "Malicious samples (X = flagged, . = missed, E = error, S = not a supported file)",
         malicious,
         matrix(malicious, all_tools),
         FLAGGED,
     )
     benign_results = matrix(benign, all_tools)
-    title = "Benign samples (X = false positive, . = clean, E = error)"
+    title = "Benign samples (X = false positive, . = clean, E = error, S = not supported)"
     report += ["", *print_matrix(title, benign, benign_results, CLEAN)]
     fired = (WORK / "corpus" / "CANARY-FIRED").exists()
     report += ["", f"Canary fired during the run: {'YES' if fired else 'no'}", "", "## Speed", ""]

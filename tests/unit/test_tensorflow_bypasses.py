@@ -8,7 +8,6 @@ import json
 import time
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_tensorflow_graph import BENIGN, ld, saved_model, scan, vi
