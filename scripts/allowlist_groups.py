@@ -144,7 +144,9 @@ def _render(group: Group) -> str:
         f"# versions: {group.versions}",
         "# module:qualname<TAB>kind<TAB>samples whose files import it",
     ]
-    lines += [f"{e}\t{h.kind}\t{'; '.join(sorted(h.samples))}" for e, h in sorted(group.found.items())]
+    lines += [
+        f"{e}\t{h.kind}\t{'; '.join(sorted(h.samples))}" for e, h in sorted(group.found.items())
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -21,6 +21,8 @@ from typing import Any
 # File suffixes a framework output directory may hold pickles under.
 # torch.serialization.MAGIC_NUMBER, little-endian, as pickled by the legacy format.
 LEGACY_MAGIC = (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
+# pickle writes a chunk shorter than this without a FRAME header (pickle._Framer._FRAME_SIZE_MIN).
+_FRAME_SIZE_MIN = 4
 PICKLE_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".tar", ".ckpt", ".pkl", ".pickle", ".joblib"})
 
 
@@ -40,20 +42,26 @@ def _ops(data: bytes) -> Iterator[tuple[str, Any]]:
 
     joblib commits the current frame and then writes an array's bytes (or a nested pickle)
     straight into the file; the outer pickle resumes at a later FRAME. Ops past the last whole
-    frame before a parse error are dropped.
+    frame are raw bytes that happened to parse and are dropped (they would shift the memo and
+    misname later STACK_GLOBALs), unless they are the short unframed tail pickle writes last.
     """
     offset = 0
     while 0 <= offset < len(data):
         ops: list[tuple[str, Any, int]] = []
         frame_end = -1
+        failed = False
         try:
             for op, arg, pos in pickletools.genops(io.BytesIO(data[offset:])):
                 ops.append((op.name, arg, offset + pos))
                 if op.name == "FRAME" and frame_end in {-1, offset + pos}:
                     frame_end = offset + pos + 9 + int(arg)
-            yield from ((n, a) for n, a, _ in ops)
-            offset = _next_start(data, ops[-1][2] + 1) if ops else -1
         except ValueError:
+            failed = True
+        end = ops[-1][2] + 1 if ops else offset  # just past the STOP
+        if not failed and (frame_end < 0 or end - frame_end < _FRAME_SIZE_MIN):
+            yield from ((n, a) for n, a, _ in ops)
+            offset = _next_start(data, end) if ops else -1
+        else:
             yield from ((n, a) for n, a, at in ops if at < frame_end)
             offset = _next_start(data, frame_end) if frame_end >= 0 else -1
 
@@ -82,7 +90,10 @@ def _step(name: str, arg: Any, pushed: list[str | None], memo: dict[int, Any]) -
         module, qualname = str(arg).split(" ", 1)
         yield f"{module}:{qualname}"
     elif name == "STACK_GLOBAL":
-        yield f"{pushed[-2]}:{pushed[-1]}"
+        module, qualname = pushed[-2:] if len(pushed) > 1 else (None, None)
+        if module is None or qualname is None:
+            raise ValueError("STACK_GLOBAL operands are not strings the shadow stack knows")
+        yield f"{module}:{qualname}"
     if isinstance(arg, str) and "UNICODE" in name:
         pushed.append(arg)
     elif name == "MEMOIZE":

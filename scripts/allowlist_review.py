@@ -60,16 +60,20 @@ def _under(module: str, names: str) -> dict[str, str]:
     return {f"{module}:{name}": "" for name in names.split()}
 
 
-SOURCE_NAMES = {"lightning": "Lightning", "transformers": "transformers", "accelerate": "accelerate",
-                "diffusers": "diffusers"}  # fmt: skip
+SOURCE_NAMES = {
+    "lightning": "Lightning",
+    "transformers": "transformers",
+    "accelerate": "accelerate",
+    "diffusers": "diffusers",
+}
 _PL = ("pytorch_lightning", "lightning.pytorch")
 NOT_GENERATED: dict[str, str] = {
     "pytorch_lightning.utilities.parsing:AttributeDict": "hparams container, Lightning 1.x",
     "lightning.fabric.utilities.data:AttributeDict": "hparams container, Lightning 2.x",
     "lightning_fabric.utilities.data:AttributeDict": "hparams container, lightning-fabric 2.x",
     **{
-        f"{pkg}.callbacks.{mod}:{cls}": "callback class used as a checkpoint key (pytorch_lightning < 1.5; later "
-        "versions key callback states by string)"
+        f"{pkg}.callbacks.{mod}:{cls}": "callback class used as a checkpoint key "
+        "(pytorch_lightning < 1.5; later versions key callback states by string)"
         for pkg in _PL
         for mod, cls in (
             ("model_checkpoint", "ModelCheckpoint"),

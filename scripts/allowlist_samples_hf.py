@@ -21,8 +21,13 @@ def _tiny_configs() -> list[Any]:
     configs = [
         AutoConfig.for_model("bert", **_TINY, **layers),
         AutoConfig.for_model("roberta", **_TINY, **layers),
-        AutoConfig.for_model("distilbert", vocab_size=64, dim=16, n_heads=2, hidden_dim=32, n_layers=1),
-        AutoConfig.for_model("gpt2", vocab_size=64, n_embd=16, n_head=2, n_layer=1, n_positions=32),
+        AutoConfig.for_model(
+            "distilbert", vocab_size=64, dim=16, n_heads=2, hidden_dim=32, n_layers=1
+        ),
+        AutoConfig.for_model(
+            "gpt2", vocab_size=64, n_embd=16, n_head=2, n_layer=1, n_positions=32,
+            bos_token_id=0, eos_token_id=0,
+        ),
         AutoConfig.for_model("llama", **_TINY, **layers, num_key_value_heads=1),
         AutoConfig.for_model("mistral", **_TINY, **layers, num_key_value_heads=1),
         AutoConfig.for_model("qwen2", **_TINY, **layers, num_key_value_heads=1),
@@ -42,6 +47,8 @@ def _tiny_configs() -> list[Any]:
             "whisper", vocab_size=64, d_model=16, encoder_layers=1, decoder_layers=1,
             encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
             decoder_ffn_dim=32, num_mel_bins=8, max_source_positions=16, max_target_positions=16,
+            pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1,
+            suppress_tokens=[], begin_suppress_tokens=[],
         ),
         AutoConfig.for_model(
             "clip", text_config={**_TINY, **layers}, projection_dim=8,
@@ -111,8 +118,14 @@ def _training_args() -> Any:
     return [
         TrainingArguments(output_dir="out", report_to=[], use_cpu=True),
         TrainingArguments(
-            output_dir="out", report_to=[], use_cpu=True, debug="underflow_overflow",
-            eval_strategy="epoch", save_strategy="epoch", hub_strategy="end", optim="adafactor",
+            output_dir="out",
+            report_to=[],
+            use_cpu=True,
+            debug="underflow_overflow",
+            eval_strategy="epoch",
+            save_strategy="epoch",
+            hub_strategy="end",
+            optim="adafactor",
         ),
         Seq2SeqTrainingArguments(output_dir="out", report_to=[], use_cpu=True),
     ]
@@ -270,10 +283,11 @@ def _sentence_transformer() -> Any:
     from transformers import AutoModel, PreTrainedTokenizerFast
 
     config = next(c for c in _tiny_configs() if c.model_type == "bert")
-    vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "a", "b"])}
-    rust = Tokenizer(WordLevel(vocab, unk_token="[UNK]"))
+    pad, unk = "[PAD]", "[UNK]"
+    vocab = {w: i for i, w in enumerate([pad, unk, "[CLS]", "[SEP]", "a", "b"])}
+    rust = Tokenizer(WordLevel(vocab, unk_token=unk))
     rust.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=rust, pad_token="[PAD]", unk_token="[UNK]")
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=rust, pad_token=pad, unk_token=unk)
     with tempfile.TemporaryDirectory() as tmp:
         AutoModel.from_config(config).save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)

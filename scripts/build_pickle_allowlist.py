@@ -41,20 +41,21 @@ from allowlist_review import (
     SOURCE_NAMES,
 )
 
-
 from pellucid.scanners.pickle_knowledge import known_gadget
 
 OUT = Path(__file__).resolve().parents[1] / "src/pellucid/data/pickle_allowlist.json"
 VERSION = "2026.12"
 
 # Top-level package -> framework label; anything else is the standard library.
-LABELS = {
-    name: name
-    for name in (
-        "torch numpy sklearn joblib scipy pandas xgboost lightgbm statsmodels omegaconf hydra "
-        "transformers accelerate diffusers peft timm tokenizers sentence_transformers"
-    ).split()
-} | {"pytorch_lightning": "lightning", "lightning": "lightning", "lightning_fabric": "lightning"}
+_OWN_LABEL = (
+    "torch numpy sklearn joblib scipy pandas xgboost lightgbm statsmodels omegaconf hydra "
+    "transformers accelerate diffusers peft timm tokenizers sentence_transformers"
+)
+LABELS = {name: name for name in _OWN_LABEL.split()} | {
+    "pytorch_lightning": "lightning",
+    "lightning": "lightning",
+    "lightning_fabric": "lightning",
+}
 
 LABEL_NOTES = {
     "torch": "torch 2.13: weights_only allowlist plus globals harvested from torch.save of "
@@ -138,7 +139,9 @@ def build(harvested: dict[str, evidence.Harvest], weights_only: set[str]) -> dic
             source = f"from {SOURCE_NAMES[label_of(entry)]} source, not generated"
             group["not_generated"][entry] = f"{source}: {why}" if why else source
         elif entry in ARGUMENT_CHECK:
-            group["notes"][entry] = f"needs an argument check by the scanner: {ARGUMENT_CHECK[entry]}"
+            group["notes"][entry] = (
+                f"needs an argument check by the scanner: {ARGUMENT_CHECK[entry]}"
+            )
         elif entry in EXTRA or entry in REVIEWED:  # ARGUMENT_CHECK first: it says more
             group["notes"][entry] = EXTRA.get(entry) or REVIEWED[entry]
     for label, group in frameworks.items():
@@ -160,7 +163,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if anything is stale")
     args = parser.parse_args()
-    weights_only = torch_weights_only(SKIPPED)  # before any framework registers its own safe globals
+    weights_only = torch_weights_only(
+        SKIPPED
+    )  # before any framework registers its own safe globals
     groups = evidence.collect()
     harvested = evidence.merged(groups)
     check_not_generated(harvested)

@@ -180,3 +180,64 @@ def test_sklearn_joblib_globals_are_allowed(tmp_path: Path, pipeline: Any) -> No
     assert ("joblib.numpy_pickle", "NumpyArrayWrapper") in found
     assert ("sklearn.tree._tree", "Tree") in found  # parsed past the raw array bytes
     assert_all_allowed(found)
+
+
+def test_trainer_rng_state_globals_are_allowed(tmp_path: Path) -> None:
+    """rng_state.pth exactly as the transformers Trainer writes it (on CPU)."""
+    import random
+
+    state = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "cpu": torch.random.get_rng_state(),
+    }
+    path = tmp_path / "rng_state.pth"
+    torch.save(state, path)
+    found = stream_globals(torch_pickles(path))
+    assert ("numpy._core.multiarray", "_reconstruct") in found
+    assert_all_allowed(found)
+
+
+def test_numpy_generator_pickles_need_the_argument_checked_ctors() -> None:
+    """numpy 2 pickles a Generator through __generator_ctor and passes the BitGenerator class to
+    __bit_generator_ctor: both are allowed only with the scanner's argument check."""
+    rngs = [np.random.default_rng(0), np.random.Generator(np.random.Philox(0))]
+    found = stream_globals(pickle.dumps(rngs, protocol=4))
+    assert ("numpy.random._pickle", "__generator_ctor") in found
+    assert ("numpy.random._pickle", "__bit_generator_ctor") in found
+    assert ("numpy.random._philox", "Philox") in found
+    assert_all_allowed(found)
+
+
+def test_sklearn_neighbor_trees_are_allowed(tmp_path: Path) -> None:
+    from sklearn.neighbors import BallTree, KDTree, KNeighborsClassifier
+
+    x = np.random.default_rng(0).normal(size=(12, 2))
+    trees = [
+        KDTree(x),
+        BallTree(x),
+        KNeighborsClassifier(2, algorithm="kd_tree").fit(x, x[:, 0] > 0),
+    ]
+    path = tmp_path / "trees.joblib"
+    joblib.dump(trees, path)
+    found = stream_globals(path.read_bytes())
+    assert ("sklearn.neighbors._kd_tree", "newObj") in found
+    assert_all_allowed(found)
+
+
+def test_legacy_torch_format_globals_are_allowed(tmp_path: Path) -> None:
+    """torch.save(..., _use_new_zipfile_serialization=False): back-to-back pickles, protocol 2."""
+    path = tmp_path / "legacy.pt"
+    torch.save({"model": _model(), "epoch": 1}, path, _use_new_zipfile_serialization=False)
+    data = path.read_bytes()
+    found: set[tuple[str, str]] = set()
+    stream = io.BytesIO(data)
+    for _ in range(5):  # magic, protocol, sys_info, object, storage keys
+        start = stream.tell()
+        for op, _arg, _pos in pickletools.genops(stream):
+            if op.name == "STOP":
+                break
+        found |= stream_globals(data[start : stream.tell()])
+    assert ("torch.nn.modules.transformer", "TransformerEncoderLayer") in found
+    assert ("torch.nn.functional", "relu") in found
+    assert_all_allowed(found)

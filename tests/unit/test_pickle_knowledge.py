@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from pellucid.scanners.pickle_knowledge import (
     known_gadget,
 )
 
+EVIDENCE = Path(__file__).resolve().parents[2] / "scripts" / "allowlist_evidence"
 ADVISORY = re.compile(
     r"^https://(github\.com/advisories/GHSA(-[0-9a-z]{4}){3}|nvd\.nist\.gov/|github\.com/|arxiv\.org/abs/)"
 )
@@ -50,6 +52,23 @@ def _allowlisted() -> list[tuple[str, str, str]]:
         ("lightning.fabric.utilities.data", "AttributeDict", "lightning"),
         ("transformers.training_args", "TrainingArguments", "transformers"),
         ("diffusers.schedulers.scheduling_ddpm", "DDPMScheduler", "diffusers"),
+        ("diffusers.models.unets.unet_2d", "UNet2DModel", "diffusers"),
+        ("transformers.models.llama.modeling_llama", "LlamaForCausalLM", "transformers"),
+        ("transformers.trainer_utils", "SaveStrategy", "transformers"),
+        ("accelerate.state", "PartialState", "accelerate"),
+        ("peft.tuners.lora.config", "LoraConfig", "peft"),
+        ("timm.models.resnet", "ResNet", "timm"),
+        ("lightning_fabric.utilities.data", "AttributeDict", "lightning"),
+        ("omegaconf.dictconfig", "DictConfig", "omegaconf"),
+        ("omegaconf.nodes", "AnyNode", "omegaconf"),
+        ("hydra.conf", "JobConf.JobConfig", "hydra"),
+        ("typing", "Any", "stdlib"),
+        ("__builtin__", "long", "stdlib"),
+        ("pandas", "DataFrame", "pandas"),
+        ("pandas._libs.internals", "_unpickle_block", "pandas"),
+        ("xgboost.sklearn", "XGBClassifier", "xgboost"),
+        ("lightgbm.basic", "Booster", "lightgbm"),
+        ("statsmodels.regression.linear_model", "RegressionResultsWrapper", "statsmodels"),
     ],
 )
 def test_allowed_names_the_framework(module: str, qualname: str, label: str) -> None:
@@ -96,14 +115,91 @@ def test_no_allowlisted_pair_is_a_known_gadget() -> None:
     assert clashes == []
 
 
-def test_lightning_and_transformers_entries_are_flagged_not_generated() -> None:
+def _evidence() -> dict[str, list[tuple[str, str, str]]]:
+    """scripts/allowlist_evidence/<group>.txt: (module, qualname, samples) per harvested global."""
+    found: dict[str, list[tuple[str, str, str]]] = {}
+    for path in sorted(EVIDENCE.glob("*.txt")):
+        rows = found.setdefault(path.stem, [])
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                entry, _kind, samples = line.split("\t")
+                module, _, qualname = entry.partition(":")
+                rows.append((module, qualname, samples))
+    return found
+
+
+def test_evidence_covers_the_frameworks_ci_does_not_install() -> None:
+    groups = _evidence()
+    assert set(groups) >= {
+        "transformers", "accelerate", "diffusers", "peft", "timm", "sentence_transformers",
+        "lightning", "omegaconf", "hydra", "pandas", "boosters", "statsmodels",
+    }  # fmt: skip
+    assert all(len(rows) >= 5 for rows in groups.values())
+    header = (EVIDENCE / "transformers.txt").read_text(encoding="utf-8").splitlines()[1]
+    assert header.startswith("# versions: python 3.11")
+    assert "transformers " in header
+
+
+def test_every_evidence_pair_is_allowed_or_refused_on_record() -> None:
+    """Evidence and allowlist cannot drift: a harvested global is allowed, or refused in the
+    JSON with its reason, and a refused one is neither allowed nor unknown to the gadget list."""
+    refused = load_json(ALLOWLIST_FILE)["refused"]
+    missing = []
+    for group, rows in _evidence().items():
+        for module, qualname, samples in rows:
+            entry = f"{module}:{qualname}"
+            if entry in refused:
+                assert allowed(module, qualname) is None, entry
+                assert known_gadget(module, qualname) is not None, entry
+            elif allowed(module, qualname) is None:
+                missing.append((group, entry, samples))
+    assert missing == []
+
+
+def test_real_checkpoint_refusals_are_recorded() -> None:
+    refused = load_json(ALLOWLIST_FILE)["refused"]
+    assert set(refused) == {
+        "__builtin__:getattr",
+        "functools:partial",
+        "torch.storage:_load_from_bytes",
+    }
+    assert "HistGradientBoosting" in refused["functools:partial"]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "copyreg:_reconstructor",
+        "numpy._core.multiarray:_reconstruct",
+        "numpy.random._pickle:__generator_ctor",
+        "numpy.random._pickle:__bit_generator_ctor",
+        "pandas.core.indexes.base:_new_Index",
+        "sklearn.neighbors._kd_tree:newObj",
+        "torch._tensor:_rebuild_from_type_v2",
+    ],
+)
+def test_dual_use_callables_carry_an_argument_check_note(entry: str) -> None:
+    module, _, qualname = entry.partition(":")
+    label = allowed(module, qualname)
+    assert label is not None
+    note = load_json(ALLOWLIST_FILE)["frameworks"][label]["notes"][entry]
+    assert note.startswith("needs an argument check by the scanner: ")
+    assert "benign: " in note
+
+
+def test_not_generated_entries_are_only_older_or_unharvested_paths() -> None:
     groups = load_json(ALLOWLIST_FILE)["frameworks"]
-    for label in ("lightning", "transformers", "diffusers"):
-        notes = groups[label]["not_generated"]
-        assert set(notes) == set(groups[label]["globals"])
-    assert all(
-        "from Lightning source, not generated" in n
-        for n in groups["lightning"]["not_generated"].values()
+    harvested = {f"{m}:{q}" for rows in _evidence().values() for m, q, _ in rows}
+    for label, group in groups.items():
+        for entry, why in group.get("not_generated", {}).items():
+            assert entry in group["globals"], entry
+            assert entry not in harvested, entry
+            assert "not generated" in why, (label, entry)
+    assert (
+        "pytorch_lightning < 1.5"
+        in groups["lightning"]["not_generated"][
+            "pytorch_lightning.callbacks.model_checkpoint:ModelCheckpoint"
+        ]
     )
 
 

@@ -89,7 +89,10 @@ class Verdict:
         vm = analysis.vm
         calls = _first_calls(vm.calls)
         salvaged = analysis.salvage_from
+        method_fetches = harmless_method_fetches(vm.globals, vm.calls)
         for found in vm.globals:
+            if id(found) in method_fetches:
+                continue
             where = (
                 " (recovered from unparsed bytes)"
                 if salvaged is not None and found.offset >= salvaged
@@ -222,3 +225,69 @@ def _code_like(args: Any, depth: int = 0) -> str | None:
             if found is not None:
                 return found
     return None
+
+
+_GETATTR = ("builtins", "getattr")
+_ATTRIBUTE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def harmless_method_fetches(found: list[Global], calls: list[Call]) -> set[int]:
+    """ids of ``builtins.getattr`` imports used only as pickle stores bound methods.
+
+    Pickle writes a bound method (a forward hook of a lazy torch module, say) as
+    ``getattr(instance, "name")``. That is harmless when the instance was built from an
+    allowlisted callable, the name is a plain attribute (no dunder), and the method it yields
+    is never called nor handed to any call. Every other use of getattr stays a finding.
+    """
+    getattrs = {id(g): g for g in found if g.key == _GETATTR and g.computed is None}
+    if not getattrs:
+        return set()
+    uses: dict[int, list[Call]] = {gid: [] for gid in getattrs}
+    for call in calls:
+        if id(call.func) in uses:
+            uses[id(call.func)].append(call)
+    fetched = {id(c) for group in uses.values() for c in group}
+    escaped: set[int] = set()
+    for call in calls:
+        if id(call.func) in fetched:
+            escaped.add(id(call.func))
+        escaped.update(_ids_in((call.args, call.kwargs), fetched | set(getattrs)))
+    return {
+        gid
+        for gid, group in uses.items()
+        if group
+        and gid not in escaped
+        and all(id(c) not in escaped and _is_method_fetch(c) for c in group)
+    }
+
+
+def _is_method_fetch(call: Call) -> bool:
+    args = call.args
+    if call.kwargs or not isinstance(args, tuple) or len(args) != 2:
+        return False
+    owner, name = args
+    root = global_root(owner)
+    return (
+        isinstance(owner, Call)
+        and root is not None
+        and knowledge.allowed(*root.key) is not None
+        and isinstance(name, str)
+        and not name.startswith("__")
+        and _ATTRIBUTE.fullmatch(name) is not None
+    )
+
+
+def _ids_in(value: Any, wanted: set[int], depth: int = 0) -> set[int]:
+    """Which of ``wanted`` (object ids) occur inside ``value``, looking a few levels deep."""
+    if id(value) in wanted:
+        return {id(value)}
+    if depth >= 6:
+        return set()
+    if isinstance(value, (tuple, list)):
+        hits: set[int] = set()
+        for item in value[:256]:
+            hits |= _ids_in(item, wanted, depth + 1)
+        return hits
+    if isinstance(value, Call):
+        return _ids_in((value.func, value.args, value.kwargs), wanted, depth + 1)
+    return set()
