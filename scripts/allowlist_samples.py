@@ -115,6 +115,34 @@ def _torch_hooked() -> Any:
     return nn.Sequential(weight_norm(nn.Linear(2, 2)), spectral_norm(nn.Linear(2, 2)))
 
 
+def _torch_lazy() -> Any:
+    """Lazy modules saved before their first forward pass keep uninitialized parameters and
+    their shape-inference hook (a bound method, which the scanner judges separately)."""
+    import warnings
+
+    from torch import nn
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return nn.ModuleList(
+            [
+                nn.LazyLinear(2),
+                nn.LazyConv1d(2, 3),
+                nn.LazyConv2d(2, 3),
+                nn.LazyConv3d(2, 3),
+                nn.LazyConvTranspose1d(2, 3),
+                nn.LazyConvTranspose2d(2, 3),
+                nn.LazyConvTranspose3d(2, 3),
+                nn.LazyBatchNorm1d(),
+                nn.LazyBatchNorm2d(),
+                nn.LazyBatchNorm3d(),
+                nn.LazyInstanceNorm1d(),
+                nn.LazyInstanceNorm2d(),
+                nn.LazyInstanceNorm3d(),
+            ]
+        )
+
+
 def _torch_parametrized_state() -> Any:
     from torch import nn
     from torch.nn.utils import parametrizations
@@ -297,6 +325,7 @@ SAMPLES: list[tuple[str, str, str, Callable[..., Any]]] = [
     ("torch full module", "torch", "torch", _torch_model),
     ("torch state dict", "torch", "torch", lambda: _torch_model().state_dict()),
     ("torch legacy norm hooks", "torch", "torch", _torch_hooked),
+    ("torch lazy modules", "torch", "torch", _torch_lazy),
     ("torch parametrized state dict", "torch", "torch", _torch_parametrized_state),
     ("torch tensors", "torch", "torch", _torch_tensors),
     ("torch optimizer, schedulers, GradScaler", "torch", "torch", _torch_training),

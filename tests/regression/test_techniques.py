@@ -247,6 +247,7 @@ def test_descriptor_introspection_property_touch(tmp_path: Path) -> None:
     getmembers = one(report, "PCL-PKL-002", "inspect.getmembers(builtins.type('X', (), "
                      "{'x': builtins.property(pathlib.Path.touch)})())")  # fmt: skip
     assert getmembers.evidence.offset == data.index(STACK_GLOBAL)
+    one(report, "PCL-PKL-002", "builtins.property(pathlib.Path.touch)")
     one(report, "PCL-PKL-002", "pathlib.Path.touch")
 
 
