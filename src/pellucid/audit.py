@@ -106,11 +106,24 @@ def name_content_mismatch(name: str, kind: FileKind) -> str | None:
 
 # Kinds decided from their first bytes before identify looks at the end of the file: a zip
 # behind such a header is opened by zipfile (Keras, numpy) though torch reads the header.
-_MAY_HIDE_ZIP = frozenset({
-    FileKind.PICKLE, FileKind.TORCH_LEGACY, FileKind.GGUF, FileKind.HDF5, FileKind.SAFETENSORS,
-    FileKind.NUMPY, FileKind.TAR, FileKind.SEVEN_ZIP, FileKind.GZIP, FileKind.BZIP2, FileKind.XZ,
-    FileKind.ZSTD, FileKind.LZ4, FileKind.LFS_POINTER,
-})
+_MAY_HIDE_ZIP = frozenset(
+    {
+        FileKind.PICKLE,
+        FileKind.TORCH_LEGACY,
+        FileKind.GGUF,
+        FileKind.HDF5,
+        FileKind.SAFETENSORS,
+        FileKind.NUMPY,
+        FileKind.TAR,
+        FileKind.SEVEN_ZIP,
+        FileKind.GZIP,
+        FileKind.BZIP2,
+        FileKind.XZ,
+        FileKind.ZSTD,
+        FileKind.LZ4,
+        FileKind.LFS_POINTER,
+    }
+)
 
 _SKIP_REASONS: dict[FileKind, str] = {
     FileKind.EMPTY: "empty file",

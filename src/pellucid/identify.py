@@ -10,7 +10,7 @@ import json
 import pickletools
 import re
 
-from pellucid.formats.compression import is_lzma_alone, joblib_zfile_start
+from pellucid.formats.magic import is_lzma_alone, joblib_zfile_start
 from pellucid.formats.protobuf import LEN, VARINT, top_level_signature
 from pellucid.formats.zip import end_records
 from pellucid.model import FileKind
@@ -205,8 +205,10 @@ def _binary_or_text(sample: bytes) -> FileKind:
     return FileKind.UNKNOWN if b"\x00" in sample else FileKind.TEXT
 
 
-_TF_TEXT = re.compile(rb"\A(?:\s*#[^\n]*\n)*\s*(saved_model_schema_version|meta_graphs|node|library"
-                      rb"|versions)\s*[:{]")
+_TF_TEXT = re.compile(
+    rb"\A(?:\s*#[^\n]*\n)*\s*(saved_model_schema_version|meta_graphs|node|library"
+    rb"|versions)\s*[:{]"
+)
 
 
 def _tf_text_kind(sample: bytes, name: str) -> FileKind | None:

@@ -17,9 +17,7 @@ re-grade rules, and ignore paths, without turning a check off for everyone::
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -96,6 +94,9 @@ class Policy:
 
     @classmethod
     def load(cls, path: Path) -> Policy:
+        import hashlib
+        import tomllib
+
         try:
             raw = path.read_bytes()
         except OSError as exc:

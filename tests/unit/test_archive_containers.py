@@ -26,7 +26,7 @@ from archive_samples import (
 from canary import Canary
 from pellucid.audit import AuditOptions, run_audit
 from pellucid.budget import Budget
-from pellucid.formats.compression import is_lzma_alone, joblib_zfile_start
+from pellucid.formats.magic import is_lzma_alone, joblib_zfile_start
 from pellucid.identify import identify
 from pellucid.model import Artifact, CoverageStatus, FileKind, Severity
 from pellucid.scanners.archive import CompressedScanner

@@ -12,7 +12,8 @@ from pathlib import PurePosixPath
 from typing import ClassVar
 
 from pellucid.formats.archives import LINK_TYPES, SPECIAL_TYPES, TarEntry, read_7z, read_tar
-from pellucid.formats.compression import CODECS, inflate, joblib_zfile_start
+from pellucid.formats.compression import CODECS, inflate
+from pellucid.formats.magic import joblib_zfile_start
 from pellucid.formats.zip import ZipError, read_directory
 from pellucid.formats.zip_checks import unsafe_path
 from pellucid.model import Artifact, FileKind, Finding, Rule, Severity

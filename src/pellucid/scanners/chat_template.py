@@ -12,9 +12,13 @@ so its content was not examined and must not count as clean.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pellucid.budget import Budget
-from pellucid.formats.jinja_template import TemplateIssue, analyze_template
 from pellucid.model import Confidence, Evidence, Finding, Rule, Severity
+
+if TYPE_CHECKING:
+    from pellucid.formats.jinja_template import TemplateIssue
 
 TEMPLATE_MAX_BYTES = 1 << 20  # real chat templates are under 64 kB; Jinja parses 1 MiB quickly
 _SSTI_REFERENCES = (
@@ -151,6 +155,8 @@ def template_findings(
     limit = min(budget.max_text_bytes, TEMPLATE_MAX_BYTES)
     findings: list[Finding] = []
     incomplete: list[str] = []
+    from pellucid.formats.jinja_template import analyze_template  # Jinja2 loads only if needed
+
     for issue in analyze_template(text, max_bytes=limit):
         findings.append(_finding(issue, evidence))
         if issue.kind in _INCOMPLETE_KINDS:
