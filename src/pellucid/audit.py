@@ -106,6 +106,8 @@ def name_content_mismatch(name: str, kind: FileKind) -> str | None:
 
 # Kinds decided from their first bytes before identify looks at the end of the file: a zip
 # behind such a header is opened by zipfile (Keras, numpy) though torch reads the header.
+# Tar, compressed streams, .npy and LFS pointers are left out: their scanners already hand
+# on whatever follows their own end, so a zip there is scanned once, as a member.
 _MAY_HIDE_ZIP = frozenset(
     {
         FileKind.PICKLE,
@@ -113,15 +115,7 @@ _MAY_HIDE_ZIP = frozenset(
         FileKind.GGUF,
         FileKind.HDF5,
         FileKind.SAFETENSORS,
-        FileKind.NUMPY,
-        FileKind.TAR,
         FileKind.SEVEN_ZIP,
-        FileKind.GZIP,
-        FileKind.BZIP2,
-        FileKind.XZ,
-        FileKind.ZSTD,
-        FileKind.LZ4,
-        FileKind.LFS_POINTER,
     }
 )
 
