@@ -26,6 +26,7 @@ AREAS: dict[str, str] = {
     "GGF": "GGUF files",
     "TPL": "Chat templates",
     "HFR": "Hugging Face repositories",
+    "HYD": "Hydra configs",
     "PY": "Python code shipped with a model",
 }
 

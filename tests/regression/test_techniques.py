@@ -271,7 +271,7 @@ def test_module_registry_poisoning_pydantic(tmp_path: Path, canary: Canary) -> N
         ("multiprocessing.util", "spawnv_passfds", CODE_EXEC),
         ("mlflow.projects.backend.local", "_run_entry_point", CODE_EXEC),
         ("pandas", "read_csv", CODE_EXEC),
-        ("torch.hub", "download_url_to_file", ("PCL-PKL-001",)),
+        ("torch.hub", "download_url_to_file", CODE_EXEC),
     ],
 )
 def test_third_party_gadgets(
@@ -282,13 +282,13 @@ def test_third_party_gadgets(
 
 def test_unlisted_gadget_is_blocked_allowlist_first(tmp_path: Path) -> None:
     # Gadget mining finds callables no denylist names; the allowlist still blocks them.
-    data = call_pickle("sklearn.utils._testing", "assert_run_python_script_without_output", "x")
+    data = call_pickle("IPython.utils.process", "system", "x")
     report = write_audit(tmp_path / "model.pkl", data)
     finding = one(report, "PCL-PKL-001")
     assert finding.severity is Severity.HIGH
     assert finding.blocking
     assert finding.evidence.offset == data.index(STACK_GLOBAL)
-    assert "sklearn.utils._testing:assert_run_python_script_without_output" in finding.detail
+    assert "IPython.utils.process:system" in finding.detail
 
 
 @pytest.mark.parametrize(

@@ -209,13 +209,6 @@ encoder:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "missed: no analyzer reads YAML; Hydra `_target_` callables in a .nemo "
-        "model_config.yaml (CVE-2025-23304) need a config rule with an allowlist of targets"
-    ),
-)
 def test_nemo_hydra_target_in_model_config(tmp_path: Path, canary: Canary) -> None:
     weights = zip_bytes("model_weights/data.pkl", b"\x80\x02}q\x00.")
     config = NEMO_CONFIG.format(command=canary.shell).encode()

@@ -76,3 +76,16 @@ def test_real_pickle_of_bound_method_round_trips_as_data() -> None:
     # what CPython itself writes for a bound method of a plain object
     data = pickle.dumps([1, 2].append, protocol=4)
     assert b"getattr" in data
+
+
+@pytest.mark.parametrize(
+    "qualname",
+    [
+        "_rebuild_tensor_v2.__globals__",
+        "_rebuild_tensor_v2.__init__.__globals__",
+        "Tensor.__class__.__mro__",
+    ],
+)
+def test_dunder_walk_below_an_allowed_name_is_a_traversal(qualname: str) -> None:
+    data = b"\x80\x04" + global_op("torch._utils", qualname) + b"."
+    assert scan(data) == ["PCL-PKL-003"]

@@ -43,6 +43,7 @@ BUILTIN_SCANNERS: dict[str, tuple[str, frozenset[FileKind]]] = {
     "hf-config": ("pellucid.scanners.huggingface:HfConfigScanner", frozenset({_K.JSON})),
     "python": ("pellucid.scanners.python_code:PythonCodeScanner", frozenset({_K.PYTHON})),
     "lfs": ("pellucid.scanners.huggingface:LfsPointerScanner", frozenset({_K.LFS_POINTER})),
+    "hydra": ("pellucid.scanners.hydra:HydraConfigScanner", frozenset({_K.TEXT, _K.JSON})),
 }
 """Scanner id -> (class, the kinds it accepts). The kinds let the pipeline import a scanner's
 module only when a file of that kind turns up; a test keeps them equal to ``accepts``."""

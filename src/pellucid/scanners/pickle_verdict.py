@@ -135,7 +135,7 @@ class Verdict:
                 f"import name computed at load time{where}",
             )
             return
-        if knowledge.is_module_alias(module, qualname):
+        if _introspection_walk(qualname) or knowledge.is_module_alias(module, qualname):
             gadget = knowledge.known_gadget(module, qualname)
             reason = (
                 f"; reaches {gadget.module}.{gadget.qualname}: {gadget.reason}" if gadget else ""
@@ -291,3 +291,41 @@ def _ids_in(value: Any, wanted: set[int], depth: int = 0) -> set[int]:
     if isinstance(value, Call):
         return _ids_in((value.func, value.args, value.kwargs), wanted, depth + 1)
     return set()
+
+
+# Attributes that lead from any object to code, globals or classes (`f.__globals__`,
+# `C.__init__.__globals__`, `x.__class__.__mro__`): a dotted name through one of them is a
+# walk out of whatever the first name was allowed for.
+_INTROSPECTION = frozenset(
+    {
+        "__globals__",
+        "__builtins__",
+        "__dict__",
+        "__class__",
+        "__base__",
+        "__bases__",
+        "__mro__",
+        "__subclasses__",
+        "__init__",
+        "__code__",
+        "__closure__",
+        "__func__",
+        "__self__",
+        "__module__",
+        "__loader__",
+        "__spec__",
+        "__getattribute__",
+        "__getattr__",
+        "__reduce__",
+        "__reduce_ex__",
+        "__import__",
+        "__call__",
+        "__wrapped__",
+        "__objclass__",
+        "f_globals",
+    }
+)
+
+
+def _introspection_walk(qualname: str) -> bool:
+    return any(part in _INTROSPECTION for part in qualname.split(".")[1:])
