@@ -7,7 +7,6 @@ that could not be examined completely is recorded as "incomplete" with the reaso
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -324,6 +323,8 @@ class _Walker:
 
 
 def _sha256(source: ByteSource) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     step = 16 * 1024 * 1024
     for offset in range(0, source.size, step):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from functools import cache
-from importlib.metadata import entry_points
 from typing import Any
 
 from pellucid.model import Artifact, FileKind, Rule
@@ -60,7 +59,34 @@ def _load(target: str) -> Any:
 
 
 def _plugins(group: str) -> list[Any]:
+    """Third-party analyzers registered under ``group`` (entry points)."""
+    if not _any_distribution_mentions(f"[{group}]"):
+        return []  # importing importlib.metadata costs more than the whole scan of a file
+    from importlib.metadata import entry_points
+
     return [ep.load()() for ep in entry_points(group=group)]
+
+
+@cache
+def _any_distribution_mentions(text: str) -> bool:
+    """Whether any installed distribution's entry_points.txt mentions ``text``: a cheap
+    pre-check before the full entry-point scan."""
+    import sys
+    from pathlib import Path
+
+    needle = text.encode()
+    for folder in sys.path:
+        try:
+            found = list(Path(folder or ".").glob("*.*-info/entry_points.txt"))
+        except OSError:
+            continue
+        for path in found:
+            try:
+                if needle in path.read_bytes():
+                    return True
+            except OSError:
+                continue
+    return False
 
 
 class LazyScanner:

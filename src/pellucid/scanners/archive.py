@@ -9,9 +9,8 @@ decompressed members are bounded by the size and ratio budgets.
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from pellucid.formats.archives import LINK_TYPES, SPECIAL_TYPES, TarEntry, read_7z, read_tar
 from pellucid.formats.compression import CODECS, inflate
 from pellucid.formats.magic import joblib_zfile_start
 from pellucid.formats.zip import ZipError, read_directory
@@ -21,6 +20,9 @@ from pellucid.scanners import archive_rules as R
 from pellucid.scanners.base import Member, ScanContext, ScanResult
 from pellucid.scanners.zip_entries import ZipRun
 from pellucid.source import ByteSource
+
+if TYPE_CHECKING:
+    from pellucid.formats.archives import TarEntry
 
 
 class ZipScanner:
@@ -74,6 +76,8 @@ class TarScanner:
         return kind is FileKind.TAR
 
     def scan(self, artifact: Artifact, source: ByteSource, ctx: ScanContext) -> ScanResult:
+        from pellucid.formats.archives import read_tar  # tar and 7z code loads only for them
+
         listing = read_tar(source.view(), ctx.budget.max_members)
         findings = [
             R.ARC_MALFORMED.finding(artifact.evidence(offset=offset, snippet=what))
@@ -130,6 +134,8 @@ def _tar_entry_findings(
     reason = unsafe_path(entry.name)
     if reason:
         found.append(R.ARC_UNSAFE_PATH.finding(evidence, reason))
+    from pellucid.formats.archives import LINK_TYPES, SPECIAL_TYPES
+
     what = LINK_TYPES.get(entry.type) or SPECIAL_TYPES.get(entry.type)
     if what:
         detail = what + ("; torch.load extracts it and reads what it points at" if loaded else "")
@@ -173,6 +179,8 @@ class SevenZipScanner:
     def scan(self, artifact: Artifact, source: ByteSource, ctx: ScanContext) -> ScanResult:
         budget = ctx.budget
         evidence = artifact.evidence(offset=0)
+        from pellucid.formats.archives import read_7z
+
         contents = read_7z(
             source.view(),
             max_members=budget.max_members,
