@@ -7,6 +7,7 @@ that could not be examined completely is recorded as "incomplete" with the reaso
 
 from __future__ import annotations
 
+import posixpath
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -96,7 +97,7 @@ _NAMED_KINDS: dict[str, frozenset[FileKind]] = {
 
 def name_content_mismatch(name: str, kind: FileKind) -> str | None:
     """Why ``name``'s extension lies about content identified as ``kind``, or None."""
-    suffix = Path(name).suffix.lower()
+    suffix = posixpath.splitext(name)[1].lower()  # cheaper than a Path per file
     expected = _NAMED_KINDS.get(suffix)
     if expected is None or kind in expected or kind in _UNCHECKED:
         return None

@@ -7,6 +7,7 @@ the user named is reported, because a loader following it reads a file nobody re
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,19 +95,37 @@ def _walk(root: Path, seen: dict[tuple[int, int], str]) -> Iterable[DiscoveredFi
 def _entry(
     path: Path, base: Path, display: str, seen: dict[tuple[int, int], str]
 ) -> DiscoveredFile:
-    link = str(path.readlink()) if path.is_symlink() else None
+    try:
+        info = path.lstat()
+    except OSError as exc:
+        return DiscoveredFile(display, path, base, skip_reason=f"cannot stat: {exc.strerror}")
+    if not stat.S_ISLNK(info.st_mode):  # the common case: one lstat, no path resolution
+        return _regular(path, info, base, display, seen, None, leaves=False)
+    link = str(path.readlink())
     try:
         real = path.resolve(strict=True)
-        stat = real.stat()
-    except (OSError, RuntimeError) as exc:
-        reason = "broken symlink" if link is not None else f"cannot stat: {exc}"
-        return DiscoveredFile(display, path, base, link, skip_reason=reason)
-    leaves = link is not None and not _inside(real, _trust_root(path, base))
-    if real.is_dir():
+        info = real.stat()
+    except (OSError, RuntimeError):
+        return DiscoveredFile(display, path, base, link, skip_reason="broken symlink")
+    leaves = not _inside(real, _trust_root(path, base))
+    if stat.S_ISDIR(info.st_mode):
         return DiscoveredFile(
             display, real, base, link, leaves, skip_reason="symlink to a directory (not followed)"
         )
-    if not real.is_file():
+    return _regular(real, info, base, display, seen, link, leaves=leaves)
+
+
+def _regular(
+    real: Path,
+    info: os.stat_result,
+    base: Path,
+    display: str,
+    seen: dict[tuple[int, int], str],
+    link: str | None,
+    *,
+    leaves: bool,
+) -> DiscoveredFile:
+    if not stat.S_ISREG(info.st_mode):
         return DiscoveredFile(
             display,
             real,
@@ -115,8 +134,7 @@ def _entry(
             leaves,
             skip_reason="not a regular file (device, socket or pipe)",
         )
-    key = (stat.st_dev, stat.st_ino)
-    first = seen.setdefault(key, display)
+    first = seen.setdefault((info.st_dev, info.st_ino), display)
     duplicate = first if first != display else None
     return DiscoveredFile(display, real, base, link, leaves, duplicate)
 

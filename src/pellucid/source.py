@@ -8,6 +8,7 @@ slices of their parent's map; compressed members are decompressed (within budget
 from __future__ import annotations
 
 import mmap
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -46,13 +47,17 @@ class ByteSource:
         self._view.release()
 
 
+SMALL_FILE = 256 * 1024
+"""Files up to this size are read into memory: cheaper than mapping them."""
+
+
 @contextmanager
 def open_source(path: Path) -> Iterator[ByteSource]:
-    """Map a file read-only for the duration of the block (empty files give empty bytes)."""
+    """Map a file read-only for the duration of the block; small files are simply read."""
     with path.open("rb") as handle:
-        size = path.stat().st_size
-        if size == 0:
-            yield ByteSource(b"")
+        size = os.fstat(handle.fileno()).st_size
+        if size <= SMALL_FILE:
+            yield ByteSource(handle.read())
             return
         mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         source = ByteSource(mapped)

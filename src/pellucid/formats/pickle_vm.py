@@ -5,16 +5,18 @@ a ``Stream``: where it ended, why, and its result. Imports, calls, BUILDs, mutat
 blobs, persistent ids and extension codes accumulate on the VM across streams, each with the
 byte offset of its opcode, so everything reached before a broken opcode is kept.
 
-Dispatch is a 256-entry table of bound methods indexed by the opcode byte; the loop runs in
-chunks so that the budget check costs nothing per opcode.
+Dispatch is a 256-entry table of the handler functions indexed by the opcode byte, built once
+per process; the loop runs in chunks so that the budget check costs nothing per opcode.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from pellucid.formats.pickle_machine import BudgetExceeded, Handler, PickleError, StopStream
+from pellucid.formats.pickle_machine import BudgetExceeded, PickleError, StopStream
 from pellucid.formats.pickle_ops_call import CallOps
 from pellucid.formats.pickle_ops_data import DataOps
 
@@ -67,9 +69,6 @@ class PickleVM(CallOps, DataOps):
         super().__init__(data, max_memo=max_memo)
         self.ops_left = max_ops
         self.ops_total = 0
-        self.table: list[Handler] = [self._invalid] * 256
-        for code, name in OPCODE_NAMES.items():
-            self.table[code] = getattr(self, f"op_{name}")
 
     def _invalid(self, at: int) -> int:
         raise PickleError(at, f"invalid load key, {bytes([self.data[at]])!r}")
@@ -89,7 +88,7 @@ class PickleVM(CallOps, DataOps):
             self.restore(saved)
 
     def _loop(self, start: int) -> Stream:
-        table, data, size = self.table, self.data, self.size
+        table, data, size = _dispatch_table(), self.data, self.size
         pos = start
         done = 0
         i = -1
@@ -101,7 +100,7 @@ class PickleVM(CallOps, DataOps):
                 for i in range(chunk):  # noqa: B007 - i is the op count when a handler raises
                     if pos >= size:
                         raise PickleError(pos, "pickle data was truncated")
-                    pos = table[data[pos]](pos)
+                    pos = table[data[pos]](self, pos)
                 done += chunk
                 i = -1
                 if len(self.stack) > self.max_memo or len(self.marks) > self.max_memo:
@@ -120,3 +119,12 @@ class PickleVM(CallOps, DataOps):
         self.ops_left -= ops
         self.ops_total += ops
         return Stream(start, end, ops, **how)
+
+
+@cache
+def _dispatch_table() -> list[Callable[[PickleVM, int], int]]:
+    """Opcode byte -> unbound handler; unknown bytes raise like the loader does."""
+    table: list[Callable[[PickleVM, int], int]] = [PickleVM._invalid] * 256
+    for code, name in OPCODE_NAMES.items():
+        table[code] = getattr(PickleVM, f"op_{name}")
+    return table

@@ -8,10 +8,11 @@ cache snapshots (symlinks into ``blobs/``) and broken links of partial downloads
 
 from __future__ import annotations
 
+import posixpath
 import re
 import struct
 from collections.abc import Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import ClassVar
 
 from pellucid.formats import hf_config
@@ -58,7 +59,7 @@ class HfRepoAnalyzer:
         groups: dict[str, list[FolderFile]] = {}
         for item in files:
             if not item.artifact.member:
-                groups.setdefault(str(PurePosixPath(item.artifact.path).parent), []).append(item)
+                groups.setdefault(posixpath.dirname(item.artifact.path) or ".", []).append(item)
         folders = [_Folder(Path(name), group, ctx) for name, group in sorted(groups.items())]
         referenced = {path for folder in folders for path in folder.referenced_files()}
         findings: list[Finding] = []
@@ -79,7 +80,7 @@ class _Folder:
 
     def __init__(self, path: Path, files: list[FolderFile], ctx: ScanContext) -> None:
         self.path = path
-        self.files = {PurePosixPath(f.artifact.path).name: f for f in files}
+        self.files = {posixpath.basename(f.artifact.path): f for f in files}
         self.ctx = ctx
         self.configs: dict[str, dict[str, object]] = {}
         limit = min(ctx.budget.max_text_bytes, MAX_CONFIG_BYTES)
@@ -108,7 +109,7 @@ class _Folder:
         pickles = [f for name, f in sorted(self.files.items()) if _is_pickle_weight(name, f)]
         if not pickles:
             return []
-        names = [PurePosixPath(f.artifact.path).name for f in pickles]
+        names = [posixpath.basename(f.artifact.path) for f in pickles]
         evidence = pickles[0].artifact.evidence(snippet=_listing(names))
         if any(f.artifact.kind is FileKind.SAFETENSORS for f in self.files.values()):
             return [
