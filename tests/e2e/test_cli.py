@@ -177,3 +177,33 @@ def test_version() -> None:
     from pellucid import __version__
 
     assert __version__ in pellucid("--version").stdout
+
+
+def test_rules_explains_one_rule() -> None:
+    result = pellucid("rules", "pcl-dsc-001")
+    assert result.returncode == 0
+    assert result.stdout.startswith("PCL-DSC-001")
+    assert "Remediation:" in result.stdout
+    unknown = pellucid("rules", "PCL-NOPE-999")
+    assert unknown.returncode == 2
+    assert "unknown rule id" in unknown.stderr
+
+
+def test_unreadable_file_is_an_error_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Root reads every file, so the permission error is injected where the file is opened.
+    import pellucid.audit
+    from pellucid._cli.main import main
+
+    (tmp_path / "weights.bin").write_bytes(b"\x80\x04N.")
+
+    def refuse(path: Path) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(pellucid.audit, "open_source", refuse)
+    with pytest.raises(SystemExit) as exited:
+        main(["scan", "-q", str(tmp_path)])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"error: {tmp_path}/weights.bin: cannot read: Permission denied"

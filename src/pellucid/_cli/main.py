@@ -168,19 +168,34 @@ def audit(
 
 
 @cli.command()
+@click.argument("rule_ids", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the rules as JSON.")
-def rules(as_json: bool) -> None:
-    """List every rule pellucid can report, with its severity and CWE."""
+def rules(rule_ids: tuple[str, ...], as_json: bool) -> None:
+    """List every rule pellucid can report, or explain the RULE_IDS given."""
     import json
 
+    from pellucid.errors import UsageError
+
     catalogue = _rules()
+    if rule_ids:
+        wanted = {r.upper() for r in rule_ids}
+        unknown = wanted - {r.id for r in catalogue}
+        if unknown:
+            raise UsageError(
+                f"unknown rule id(s): {', '.join(sorted(unknown))}",
+                hint="`pellucid rules` lists them all",
+            )
+        catalogue = [r for r in catalogue if r.id in wanted]
     if as_json:
         rows = [
             {
                 "id": r.id,
                 "title": r.title,
                 "severity": r.severity.label,
+                "confidence": r.confidence.label,
                 "cwe": r.cwe,
+                "description": r.description,
+                "remediation": r.remediation,
                 "references": list(r.references),
             }
             for r in catalogue
@@ -190,6 +205,11 @@ def rules(as_json: bool) -> None:
     for rule in catalogue:
         cwe = f"CWE-{rule.cwe}" if rule.cwe else "-"
         click.echo(f"{rule.id:<13} {rule.severity.label:<8} {cwe:<8} {rule.title}")
+        if rule_ids:
+            click.echo(f"\n{rule.description}\n\nRemediation: {rule.remediation}")
+            for reference in rule.references:
+                click.echo(f"  {reference}")
+            click.echo("")
 
 
 def exit_code(report: AuditReport, fail_on: Severity) -> int:
@@ -213,12 +233,18 @@ def _run(
 
     options = _options(policy_path, baseline_path, hash_files, hf_cache)
     if quiet or not sys.stderr.isatty():
-        return run_audit(list(paths), options)
-    from pellucid._cli.progress import with_progress
+        report = run_audit(list(paths), options)
+    else:
+        from pellucid._cli.progress import with_progress
 
-    return with_progress(
-        lambda progress: run_audit(list(paths), _replace_progress(options, progress))
-    )
+        report = with_progress(
+            lambda progress: run_audit(list(paths), _replace_progress(options, progress))
+        )
+    for entry in report.coverage:  # unreadable files: one line each, even in --quiet
+        for reason in entry.reasons:
+            if reason.startswith("cannot read"):
+                click.echo(f"error: {entry.artifact.display}: {reason}", err=True)
+    return report
 
 
 def _options(
