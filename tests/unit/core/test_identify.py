@@ -47,35 +47,38 @@ def _safetensors() -> bytes:
     return struct.pack("<Q", len(header)) + header + bytes(4)
 
 
+CASES = [
+    (b"", FileKind.EMPTY),
+    (pickle.dumps({"a": 1}, protocol=2), FileKind.PICKLE),
+    (pickle.dumps({"a": 1}, protocol=5), FileKind.PICKLE),
+    (pickle.dumps({"a": [1, 2]}, protocol=0), FileKind.PICKLE),
+    (pickle.dumps({"a": [1, 2]}, protocol=1), FileKind.PICKLE),
+    (b"cos\nsystem\n(S'echo'\ntR.", FileKind.PICKLE),
+    (TORCH_LEGACY_MAGIC + b"\x80\x02M\xe9\x03.", FileKind.TORCH_LEGACY),
+    (_zip(), FileKind.ZIP),
+    (b"junk before the archive" + _zip(), FileKind.ZIP),
+    (_tar(), FileKind.TAR),
+    (gzip.compress(b"x" * 100, mtime=0), FileKind.GZIP),
+    (lzma.compress(b"x"), FileKind.XZ),
+    (zlib.compress(b"x" * 100), FileKind.ZLIB),
+    (b"\x93NUMPY\x01\x00", FileKind.NUMPY),
+    (b"GGUF\x03\x00\x00\x00", FileKind.GGUF),
+    (b"\x89HDF\r\n\x1a\n" + bytes(100), FileKind.HDF5),
+    (_safetensors(), FileKind.SAFETENSORS),
+    (
+        b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 1\n",
+        FileKind.LFS_POINTER,
+    ),
+    (b'{"model_type": "llama"}\n', FileKind.JSON),
+    (b"import os\n\ndef f():\n    pass\n", FileKind.PYTHON),
+    (b"# A model card\n\nHello.\n", FileKind.TEXT),
+    (bytes(range(256)) * 4, FileKind.UNKNOWN),
+]
+
+
+# ids from the expected kind: byte strings as ids differ between xdist workers (gzip mtime)
 @pytest.mark.parametrize(
-    ("data", "expected"),
-    [
-        (b"", FileKind.EMPTY),
-        (pickle.dumps({"a": 1}, protocol=2), FileKind.PICKLE),
-        (pickle.dumps({"a": 1}, protocol=5), FileKind.PICKLE),
-        (pickle.dumps({"a": [1, 2]}, protocol=0), FileKind.PICKLE),
-        (pickle.dumps({"a": [1, 2]}, protocol=1), FileKind.PICKLE),
-        (b"cos\nsystem\n(S'echo'\ntR.", FileKind.PICKLE),
-        (TORCH_LEGACY_MAGIC + b"\x80\x02M\xe9\x03.", FileKind.TORCH_LEGACY),
-        (_zip(), FileKind.ZIP),
-        (b"junk before the archive" + _zip(), FileKind.ZIP),
-        (_tar(), FileKind.TAR),
-        (gzip.compress(b"x" * 100), FileKind.GZIP),
-        (lzma.compress(b"x"), FileKind.XZ),
-        (zlib.compress(b"x" * 100), FileKind.ZLIB),
-        (b"\x93NUMPY\x01\x00", FileKind.NUMPY),
-        (b"GGUF\x03\x00\x00\x00", FileKind.GGUF),
-        (b"\x89HDF\r\n\x1a\n" + bytes(100), FileKind.HDF5),
-        (_safetensors(), FileKind.SAFETENSORS),
-        (
-            b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 1\n",
-            FileKind.LFS_POINTER,
-        ),
-        (b'{"model_type": "llama"}\n', FileKind.JSON),
-        (b"import os\n\ndef f():\n    pass\n", FileKind.PYTHON),
-        (b"# A model card\n\nHello.\n", FileKind.TEXT),
-        (bytes(range(256)) * 4, FileKind.UNKNOWN),
-    ],
+    ("data", "expected"), CASES, ids=[f"{i}-{kind.value}" for i, (_, kind) in enumerate(CASES)]
 )
 def test_kind_from_content(data: bytes, expected: FileKind) -> None:
     assert kind(data) == expected
