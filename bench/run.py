@@ -178,6 +178,7 @@ def timing(all_tools: list[Tool], path: Path, repeats: int) -> dict[str, float]:
     for tool in all_tools:
         if tool.name == "fickling" and path.is_dir():
             continue  # fickling scans one file per call
+        run(tool, path, timeout=900)  # warm-up: page cache, .pyc files, dentries
         out[tool.name] = statistics.median(run(tool, path, timeout=900)[1] for _ in range(repeats))
     return out
 
