@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 $(VENV)/.test-installed: $(STAMP) pyproject.toml
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[formats,demo,test,dev]'
+	$(BIN)/pip install -q --no-deps scancode-toolkit==32.5.0  # licence texts for tests (data only)
 	touch $@
 
 demo: $(STAMP)
