@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pellucid import __version__
 from pellucid.budget import DEFAULT_BUDGET, Budget
@@ -29,6 +30,7 @@ from pellucid.model import (
     Rule,
     Severity,
 )
+from pellucid.modelfiles import ModelFile
 from pellucid.policy import Policy
 from pellucid.scanners.base import FolderAnalyzer, FolderFile, Member, ScanContext, Scanner
 from pellucid.source import ByteSource, open_source
@@ -135,6 +137,7 @@ class AuditOptions:
     scanners: Sequence[Scanner] | None = None  # None: the built-in set
     folder_analyzers: Sequence[FolderAnalyzer] | None = None
     progress: Progress | None = None
+    assess: bool = False  # also run the whole-model analyses (licence, openness, ...)
 
 
 def run_audit(paths: Sequence[Path], options: AuditOptions | None = None) -> AuditReport:
@@ -159,6 +162,19 @@ def run_audit(paths: Sequence[Path], options: AuditOptions | None = None) -> Aud
             walker.findings.extend(options.policy.apply(f) for f in result.findings)
             for path, reason in result.incomplete:
                 walker.mark_incomplete(path, f"{analyzer.id}: {reason}")
+    sections: dict[str, Any] = {}
+    if options.assess:
+        from pellucid.modelanalysis import assess, model_folders
+
+        entries = [
+            ModelFile(
+                f.artifact.path, f.artifact.path, f.disk_path, f.artifact.kind, f.artifact.size
+            )
+            for members in folders.values()
+            for f in members
+        ]
+        sections, found = assess(model_folders(paths, entries))
+        walker.findings.extend(options.policy.apply(f) for f in found)
     return AuditReport(
         tool_version=__version__,
         started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -167,6 +183,7 @@ def run_audit(paths: Sequence[Path], options: AuditOptions | None = None) -> Aud
         findings=tuple(walker.findings),
         coverage=tuple(walker.coverage),
         policy_digest=options.policy.digest,
+        sections=sections,
     )
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from pellucid import __version__
+from pellucid._cli.common import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INCOMPLETE, write_atomic
 
 if TYPE_CHECKING:
     from pellucid.audit import AuditOptions
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_INCOMPLETE = 0, 1, 2
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 
@@ -154,9 +154,9 @@ def audit(
     from pellucid.render import OutputFormat, render
     from pellucid.render.table import render_summary
 
-    report = _run(paths, hf_cache, policy, baseline, hash_files, quiet)
+    report = _run(paths, hf_cache, policy, baseline, hash_files, quiet, assess=True)
     if not no_html:
-        _write_atomic(html_path, render(report, OutputFormat.HTML, rules=_rules()))
+        write_atomic(html_path, render(report, OutputFormat.HTML, rules=_rules()))
     if as_json:
         _emit(render(report, OutputFormat.JSON), None)
     if not quiet:
@@ -228,10 +228,14 @@ def _run(
     baseline_path: Path | None,
     hash_files: bool,
     quiet: bool,
+    *,
+    assess: bool = False,
 ) -> AuditReport:
+    from dataclasses import replace
+
     from pellucid.audit import run_audit
 
-    options = _options(policy_path, baseline_path, hash_files, hf_cache)
+    options = replace(_options(policy_path, baseline_path, hash_files, hf_cache), assess=assess)
     if quiet or not sys.stderr.isatty():
         report = run_audit(list(paths), options)
     else:
@@ -274,7 +278,7 @@ def _write_baseline(report: AuditReport, path: Path) -> None:
         for f in report.findings
         if f.suppressed_by is None and digests.get(f.evidence.file)
     ]
-    _write_atomic(path, Baseline.dump((f, sha) for f, sha in pinned if sha is not None))
+    write_atomic(path, Baseline.dump((f, sha) for f, sha in pinned if sha is not None))
     click.echo(f"baseline: {len(pinned)} finding(s) written to {path}", err=True)
 
 
@@ -299,24 +303,7 @@ def _emit(text: str, output: Path | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         sys.stdout.flush()
     else:
-        _write_atomic(output, text)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write next to the target, then rename: a crash never leaves half a report."""
-    import os
-    import tempfile
-
-    from pellucid.errors import InputError
-
-    try:
-        directory = path.parent if str(path.parent) else Path()
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        Path(tmp).replace(path)
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        write_atomic(output, text)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -339,3 +326,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(EXIT_INCOMPLETE)
+
+
+def _register() -> None:
+    from pellucid._cli.assess import license_command, openness
+
+    cli.add_command(license_command)
+    cli.add_command(openness)
+
+
+_register()

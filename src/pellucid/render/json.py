@@ -55,13 +55,13 @@ def report_to_dict(report: AuditReport) -> dict[str, Any]:
             "suppressed": s.suppressed,
             "verdict": s.verdict,
         },
-        "findings": [_finding(f) for f in ordered_findings(report)],
+        "findings": [finding_to_dict(f) for f in ordered_findings(report)],
         "coverage": [_coverage(c) for c in ordered_coverage(report)],
         "sections": {key: report.sections[key] for key in sorted(report.sections)},
     }
 
 
-def _finding(f: Finding) -> dict[str, Any]:
+def finding_to_dict(f: Finding) -> dict[str, Any]:
     ev = f.evidence
     return {
         "rule_id": f.rule_id,
