@@ -108,8 +108,31 @@ def rich_report() -> AuditReport:
         coverage=coverage,
         policy_digest="sha256:" + "cd" * 32,
         sections={
-            "license": {"spdx": "Apache-2.0", "files": ["LICENSE"], "notes": None, "ok": True},
-            "openness": {"class": "III", "score": 0.5, "items": [{"name": "weights", "n": 1}]},
+            "license": {
+                "models/demo": {
+                    "primary": "apache-2.0",
+                    "licenses": [
+                        {
+                            "id": "apache-2.0",
+                            "spdx_id": "Apache-2.0",
+                            "source": "file:LICENSE",
+                            "score": 1.0,
+                            "span": [0, 11357],
+                        }
+                    ],
+                    "terms": {"commercial_use": "yes", "user_threshold": None},
+                    "obligations": {
+                        "must": [{"text": "keep the NOTICE file", "license": "apache-2.0"}],
+                        "must_not": [],
+                    },
+                }
+            },
+            "openness": {
+                "models/demo": {
+                    "mof": {"class": "III", "completeness": {"III": 100, "II": 50, "I": 0}},
+                    "osaid": {"verdict": "undetermined"},
+                }
+            },
         },
     )
 

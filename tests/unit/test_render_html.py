@@ -146,7 +146,8 @@ def test_sections_render_generically_and_absent_ones_are_named() -> None:
     report = replace(rich_report(), sections={**rich_report().sections, "carbon_cost": {"kg": 3}})
     page = parse(render_html(report, RULES))
     ids = [v for _, n, v in page.attrs if n == "id"]
-    assert {"section-license", "section-openness", "section-carbon_cost"} <= set(ids)
+    assert {"models", "section-carbon_cost"} <= set(ids)
+    assert "section-license" not in ids  # whole-model analyses live in the model profile
     assert "Apache-2.0" in page.text
     assert "Carbon cost" in page.text
     assert "Kg" in page.text
@@ -168,3 +169,19 @@ def test_rule_prose_code_spans_become_code_and_stay_escaped() -> None:
     assert str(inline_code("reads ``__globals__`` via `a<b>` & <i>")) == (
         "reads <code>__globals__</code> via <code>a&lt;b&gt;</code> &amp; &lt;i&gt;"
     )
+
+
+def test_model_profile_states_each_analysis_in_one_line() -> None:
+    from pellucid.render.profile import model_profiles
+
+    (profile,) = model_profiles(rich_report())
+    assert profile.path == "models/demo"
+    assert profile.lines["license"] == "apache-2.0; commercial use: yes"
+    assert (
+        profile.lines["openness"]
+        == "MOF Class III (III: 100%, II: 50%, I: 0%); OSAID 1.0: undetermined"
+    )
+    assert profile.lines["regulation"] == "not assessed"
+    assert profile.must == [("keep the NOTICE file", "apache-2.0")]
+    page = parse(render_html(rich_report(), RULES))
+    assert "keep the NOTICE file" in page.text

@@ -24,14 +24,13 @@ from pellucid.render._common import (
     printable,
     verdict_sentence,
 )
+from pellucid.render.profile import ANALYSES, DISCLAIMER, model_profiles
 
 if TYPE_CHECKING:
     from jinja2 import Environment
     from markupsafe import Markup
 
 KNOWN_SECTIONS: dict[str, str] = {
-    "license": "License",
-    "openness": "Openness",
     "bom": "Bill of materials",
     "signatures": "Signatures",
 }
@@ -108,7 +107,11 @@ def context(report: AuditReport, rules: Sequence[Rule] = ()) -> dict[str, Any]:
     summary = report.summary
     findings = ordered_findings(report)
     active = [f for f in findings if f.suppressed_by is None]
-    extra = {k: humanize(k) for k in sorted(report.sections) if k not in KNOWN_SECTIONS}
+    extra = {
+        k: humanize(k)
+        for k in sorted(report.sections)
+        if k not in KNOWN_SECTIONS and k not in ANALYSES
+    }
     known = {**KNOWN_SECTIONS, **extra}
     return {
         "tool": TOOL_NAME,
@@ -127,6 +130,8 @@ def context(report: AuditReport, rules: Sequence[Rule] = ()) -> dict[str, Any]:
         ],
         "sections": [(known[k], k, report.sections[k]) for k in known if k in report.sections],
         "absent_sections": [t for k, t in KNOWN_SECTIONS.items() if k not in report.sections],
+        "models": model_profiles(report),
+        "disclaimer": DISCLAIMER,
         "rule_docs": {r.id: r.description for r in rules},
         "rules_doc_url": RULES_DOC_URL,
     }

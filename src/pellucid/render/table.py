@@ -134,4 +134,23 @@ def render_summary(report: AuditReport) -> str:
     if len(active) > TOP_FINDINGS:
         lines.append(f"  ... and {len(active) - TOP_FINDINGS} more")
     lines.extend(_incomplete_lines(report))
+    lines.extend(_profile_lines(report))
     return "\n".join(lines) + "\n"
+
+
+def _profile_lines(report: AuditReport) -> list[str]:
+    """One line per whole-model analysis, per model (audit only; scan has none)."""
+    from pellucid.render.profile import ANALYSES, model_profiles
+
+    labels = {
+        "license": "licence",
+        "openness": "openness",
+        "regulation": "EU AI Act",
+        "lineage": "lineage",
+        "resources": "size",
+    }
+    lines = []
+    for profile in model_profiles(report):
+        lines.append(printable(f"Model {profile.path}:"))
+        lines += [printable(f"  {labels[name]:<10} {profile.lines[name]}") for name in ANALYSES]
+    return lines

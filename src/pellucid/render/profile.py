@@ -1,0 +1,153 @@
+"""One line per whole-model analysis, in plain words, for the HTML report and the terminal.
+
+The analyses store JSON-ready data in ``AuditReport.sections[<analysis>][<model folder>]``;
+this module reads it defensively (a missing or failed analysis says so) and never invents a
+verdict the data does not carry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pellucid.model import AuditReport
+
+ANALYSES = ("license", "openness", "regulation", "lineage", "resources")
+DISCLAIMER = (
+    "Licence, openness and EU AI Act results are automated assessments of what the model "
+    "folder states, not legal advice."
+)
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    path: str
+    lines: dict[str, str]  # analysis id -> one plain sentence
+    must: list[tuple[str, str]] = field(default_factory=list)  # (obligation, licence id)
+    must_not: list[tuple[str, str]] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)  # analysis id -> its data, for details
+
+
+def model_profiles(report: AuditReport) -> list[ModelProfile]:
+    """A profile per model folder that any analysis reported on, in path order."""
+    paths: set[str] = set()
+    for name in ANALYSES:
+        section = report.sections.get(name)
+        if isinstance(section, Mapping):
+            paths.update(str(p) for p in section)
+    profiles = []
+    for path in sorted(paths):
+        raw = {name: _data(report, name, path) for name in ANALYSES}
+        lines = {name: _line(name, raw[name]) for name in ANALYSES}
+        obligations = _get(raw["license"], "obligations")
+        profiles.append(
+            ModelProfile(
+                path, lines, _items(obligations, "must"), _items(obligations, "must_not"), raw
+            )
+        )
+    return profiles
+
+
+def _data(report: AuditReport, name: str, path: str) -> Any:
+    section = report.sections.get(name)
+    return section.get(path) if isinstance(section, Mapping) else None
+
+
+def _get(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _items(obligations: Any, key: str) -> list[tuple[str, str]]:
+    values = _get(obligations, key)
+    if not isinstance(values, list):
+        return []
+    return [
+        (str(_get(v, "text")), str(_get(v, "license") or ""))
+        for v in values
+        if isinstance(v, Mapping) and v.get("text")
+    ]
+
+
+def _line(name: str, data: Any) -> str:
+    if data is None:
+        return "not assessed"
+    if isinstance(data, Mapping) and "error" in data:
+        return f"analysis failed: {data['error']}"
+    return {
+        "license": _license,
+        "openness": _openness,
+        "regulation": _regulation,
+        "lineage": _lineage,
+        "resources": _resources,
+    }[name](data)
+
+
+def _license(data: Any) -> str:
+    primary = _get(data, "primary")
+    if not primary:
+        found = _get(data, "licenses") or []
+        return "no licence identified" if not found else "licence statements found, none decisive"
+    commercial = _get(data, "terms", "commercial_use")
+    users = _get(data, "terms", "user_threshold")
+    text = f"{primary}"
+    if commercial:
+        text += f"; commercial use: {commercial}"
+    if users:
+        text += f" (above {users:,} monthly active users a separate licence is needed)"
+    return text
+
+
+def _openness(data: Any) -> str:
+    mof = _get(data, "mof", "class")
+    completeness = _get(data, "mof", "completeness")
+    osaid = _get(data, "osaid", "verdict") or "undetermined"
+    shown = "none" if mof is None else f"Class {mof}"
+    if isinstance(completeness, Mapping) and completeness:
+        parts = ", ".join(f"{k}: {v}%" for k, v in sorted(completeness.items(), reverse=True))
+        shown += f" ({parts})"
+    return f"MOF {shown}; OSAID 1.0: {osaid}"
+
+
+def _regulation(data: Any) -> str:
+    verdict = _get(data, "art53_2", "verdict") or "undetermined"
+    flop = _get(data, "art53_2", "compute_flop")
+    text = f"Art. 53(2) open-source exemption: {verdict}"
+    if isinstance(flop, int | float):
+        text += f"; estimated training compute {flop:.2e} FLOP"
+    return text
+
+
+def _lineage(data: Any) -> str:
+    bases = _get(data, "bases")
+    if not isinstance(bases, list) or not bases:
+        return "no base model stated"
+    names = [str(_get(b, "name")) for b in bases if isinstance(b, Mapping)]
+    relation = _get(data, "relation")
+    return ("derived from " + ", ".join(names)) + (f" ({relation})" if relation else "")
+
+
+def _resources(data: Any) -> str:
+    params = _get(data, "parameters")
+    if not isinstance(params, int):
+        return "parameter count unknown"
+    text = f"{_count(params)} parameters"
+    stored = _get(data, "memory", "as_stored")
+    if isinstance(stored, int):
+        text += f", {stored / 1024**3:.2f} GiB as stored"
+    fits = _get(data, "fits")
+    if fits is not None:
+        text += "; fits in" if fits else "; does not fit in"
+        text += " this machine's memory"
+    return text
+
+
+def _count(n: int) -> str:
+    for unit, size in (("B", 10**9), ("M", 10**6), ("K", 10**3)):
+        if n >= size:
+            return f"{n / size:.2f}{unit}"
+    return str(n)
