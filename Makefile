@@ -12,6 +12,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[formats,demo]'
+	$(BIN)/pip install -q --no-deps scancode-toolkit==32.5.0  # licence texts (data only)
 	touch $@
 
 $(VENV)/.test-installed: $(STAMP) pyproject.toml

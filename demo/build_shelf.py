@@ -73,9 +73,35 @@ def build_llama(folder: Path) -> None:
     }
     write_safetensors(folder / "model.safetensors", tensors)
     (folder / "README.md").write_text(
-        "---\nlicense: llama3\nbase_model: meta-llama/Meta-Llama-3-8B\n---\n"
-        "# llama-3-tiny\n\nA toy Llama-shaped model with random weights, built for the demo.\n"
+        "---\nlicense: llama3.1\nbase_model: meta-llama/Llama-3.1-8B\n"
+        "base_model_relation: finetune\ndatasets:\n- tatsu-lab/alpaca\n---\n"
+        "# llama-3-tiny\n\nA toy Llama-shaped model with random weights, built for the demo.\n\n"
+        "## Intended use\n\nDemonstrating pellucid. Not for any real task.\n\n"
+        "## Training data\n\nFine-tuned on 52K instructions (about 10 million tokens).\n\n"
+        "## Limitations\n\nRandom weights: the model says nothing meaningful.\n"
     )
+    copy_license_text("llama-3.1-license-2024", folder / "LICENSE")
+    # a second copy of the model whose card claims MIT although the text is Llama 3.1's
+    twin = folder.parent / "llama-claims-mit"
+    shutil.copytree(folder, twin)
+    card = (twin / "README.md").read_text().replace("license: llama3.1", "license: mit")
+    (twin / "README.md").write_text(card.replace("# llama-3-tiny", "# TinyChat (claims MIT)"))
+
+
+def copy_license_text(scancode_key: str, target: Path) -> None:
+    """Licence texts are not shipped with pellucid: take one from ScanCode's data when that
+    package is installed (make demo installs it), else leave a pointer."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("licensedcode")
+    if spec is not None and spec.submodule_search_locations:
+        source = Path(next(iter(spec.submodule_search_locations)))
+        text = source / "data" / "licenses" / f"{scancode_key}.LICENSE"
+        if text.exists():
+            body = text.read_text(encoding="utf-8").split("---", 2)[-1].lstrip()
+            target.write_text(body, encoding="utf-8")
+            return
+    target.write_text(f"See the {scancode_key} licence text.\n", encoding="utf-8")
 
 
 def write_safetensors(path: Path, tensors: dict[str, tuple[int, int]]) -> None:
@@ -146,7 +172,10 @@ def build_sd_checkpoint(folder: Path, marker: Path) -> None:
         archive.writestr("archive/byteorder", "little")
         archive.writestr("archive/data/0", bytes(64))
         archive.writestr("archive/version", "3\n")
-    (folder / "README.md").write_text("# sd-v1-style\n\nA checkpoint in the style of SD 1.x.\n")
+    (folder / "README.md").write_text(
+        "---\nlicense: creativeml-openrail-m\nbase_model: runwayml/stable-diffusion-v1-5\n---\n"
+        "# sd-v1-style\n\nA checkpoint in the style of SD 1.x.\n"
+    )
 
 
 # --- a GGUF file with a hostile chat template --------------------------------------------------
