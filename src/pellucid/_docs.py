@@ -27,6 +27,10 @@ AREAS: dict[str, str] = {
     "TPL": "Chat templates",
     "HFR": "Hugging Face repositories",
     "HYD": "Hydra configs",
+    "LIC": "Licences",
+    "OPN": "Openness",
+    "EUA": "EU AI Act",
+    "PRV": "Lineage and resources",
     "PY": "Python code shipped with a model",
 }
 

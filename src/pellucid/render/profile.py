@@ -105,7 +105,7 @@ def _license(data: Any) -> str:
 def _openness(data: Any) -> str:
     mof = _get(data, "mof", "class")
     completeness = _get(data, "mof", "completeness")
-    osaid = _get(data, "osaid", "verdict") or "undetermined"
+    osaid = str(_get(data, "osaid", "verdict") or "undetermined").replace("_", " ")
     shown = "none" if mof is None else f"Class {mof}"
     if isinstance(completeness, Mapping) and completeness:
         parts = ", ".join(f"{k}: {v}%" for k, v in sorted(completeness.items(), reverse=True))
@@ -114,7 +114,7 @@ def _openness(data: Any) -> str:
 
 
 def _regulation(data: Any) -> str:
-    verdict = _get(data, "art53_2", "verdict") or "undetermined"
+    verdict = str(_get(data, "art53_2", "verdict") or "undetermined").replace("_", " ")
     flop = _get(data, "art53_2", "compute_flop")
     text = f"Art. 53(2) open-source exemption: {verdict}"
     if isinstance(flop, int | float):
@@ -138,12 +138,19 @@ def _resources(data: Any) -> str:
     text = f"{_count(params)} parameters"
     stored = _get(data, "memory", "as_stored")
     if isinstance(stored, int):
-        text += f", {stored / 1024**3:.2f} GiB as stored"
+        text += f", {_bytes(stored)} as stored"
     fits = _get(data, "fits")
     if fits is not None:
         text += "; fits in" if fits else "; does not fit in"
         text += " this machine's memory"
     return text
+
+
+def _bytes(n: int) -> str:
+    for unit, size in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= size:
+            return f"{n / size:.2f} {unit}"
+    return f"{n} bytes"
 
 
 def _count(n: int) -> str:

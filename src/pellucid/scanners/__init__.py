@@ -132,10 +132,12 @@ def builtin_folder_analyzers() -> tuple[FolderAnalyzer, ...]:
 def all_rules() -> Sequence[Rule]:
     """Every rule pellucid can report, sorted by id (the source of docs/rules.md)."""
     from pellucid.audit import PIPELINE_RULES
+    from pellucid.modelanalysis import ANALYSIS_FAILED, BUILTIN_MODEL_ANALYZERS, load_analyzer
 
-    rules: dict[str, Rule] = {r.id: r for r in PIPELINE_RULES}
+    rules: dict[str, Rule] = {r.id: r for r in (*PIPELINE_RULES, ANALYSIS_FAILED)}
     catalogues: list[Sequence[Rule]] = [s.rules for s in builtin_scanners()]
     catalogues += [a.rules for a in builtin_folder_analyzers()]
+    catalogues += [load_analyzer(name).rules for name in BUILTIN_MODEL_ANALYZERS]
     for catalogue in catalogues:
         for rule in catalogue:
             if rules.setdefault(rule.id, rule) is not rule:
