@@ -125,12 +125,16 @@ def rich_report() -> AuditReport:
                         "must": [{"text": "keep the NOTICE file", "license": "apache-2.0"}],
                         "must_not": [],
                     },
+                    "scopes": {"weights": ["apache-2.0"]},
+                    "kb_version": "2026.11",
                 }
             },
             "openness": {
                 "models/demo": {
                     "mof": {"class": "III", "completeness": {"III": 100, "II": 50, "I": 0}},
                     "osaid": {"verdict": "undetermined"},
+                    "components": [],
+                    "osai_index": {},
                 }
             },
         },

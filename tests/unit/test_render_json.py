@@ -168,3 +168,14 @@ def test_malformed_report_raises_value_error() -> None:
     del data["findings"][0]["evidence"]
     with pytest.raises(ValueError, match="malformed"):
         report_from_dict(data)
+
+
+def test_schema_knows_the_model_sections(validator: jsonschema.Draft202012Validator) -> None:
+    data = report_to_dict(rich_report())
+    validator.validate(data)
+    broken = json.loads(json.dumps(data))
+    del broken["sections"]["license"]["models/demo"]["primary"]
+    assert not validator.is_valid(broken)
+    failed = json.loads(json.dumps(data))
+    failed["sections"]["license"]["models/demo"] = {"error": "license: ValueError: x"}
+    validator.validate(failed)
