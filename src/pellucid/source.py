@@ -7,11 +7,13 @@ slices of their parent's map; compressed members are decompressed (within budget
 
 from __future__ import annotations
 
+import io
 import mmap
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 
 class ByteSource:
@@ -67,3 +69,33 @@ def open_source(path: Path) -> Iterator[ByteSource]:
             source.release()
             with suppress(BufferError):  # a reader kept a view alive; freed with it
                 mapped.close()
+
+
+class ViewFile(io.RawIOBase):
+    """A seekable, read-only file over a memoryview, for readers that want a file object
+    (py7zr, h5py) without copying the bytes."""
+
+    def __init__(self, view: memoryview) -> None:
+        super().__init__()
+        self._view = view
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._view[self._pos : self._pos + len(buffer)]
+        memoryview(buffer).cast("B")[: len(chunk)] = chunk
+        self._pos += len(chunk)
+        return len(chunk)

@@ -12,8 +12,8 @@ import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pellucid.formats.compression import ViewFile
 from pellucid.formats.zip_checks import unsafe_path
+from pellucid.source import ViewFile
 
 if TYPE_CHECKING:
     import py7zr

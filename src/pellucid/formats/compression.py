@@ -7,7 +7,6 @@ after each, so a decompression bomb stops at the limit instead of exhausting mem
 from __future__ import annotations
 
 import bz2
-import io
 import lzma
 import zlib
 from collections.abc import Callable
@@ -172,35 +171,6 @@ def inflate(view: memoryview, codec: Codec, limit: int, budget: Budget) -> Infla
         return Inflated(out, pos, streams, f"cannot decompress: {exc}")
     except Exception as exc:
         return Inflated(out, pos, streams, f"cannot decompress: {type(exc).__name__}: {exc}")
-
-
-class ViewFile(io.RawIOBase):
-    """A seekable, read-only file over a memoryview, so readers that want a file never copy."""
-
-    def __init__(self, view: memoryview) -> None:
-        super().__init__()
-        self._view = view
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]  # buffer protocol
-        data = self._view[self._pos : self._pos + len(buffer)]
-        buffer[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
 
 
 class _Primed:

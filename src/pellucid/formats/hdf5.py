@@ -7,10 +7,11 @@ the loader would open); dataset creation properties say whether the bytes live i
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pellucid.source import ViewFile
 
 KERAS_ATTRIBUTES = ("model_config", "training_config", "keras_version", "backend")
 
@@ -27,35 +28,6 @@ class Hdf5Metadata:
     userblock: int = 0
     objects: int = 0
     incomplete: list[str] = field(default_factory=list)
-
-
-class ViewFile(io.RawIOBase):
-    """A read-only, seekable file over a memoryview, so h5py can open archive members."""
-
-    def __init__(self, view: memoryview) -> None:
-        super().__init__()
-        self._view = view
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def readinto(self, buffer: Any) -> int:
-        chunk = self._view[self._pos : self._pos + len(buffer)]
-        memoryview(buffer).cast("B")[: len(chunk)] = chunk
-        self._pos += len(chunk)
-        return len(chunk)
 
 
 def read_metadata(target: Path | memoryview, *, max_objects: int, max_text: int) -> Hdf5Metadata:
