@@ -131,7 +131,7 @@ TORCH_MODULE = Rule(
     cwe=502,
     description=(
         "A TorchModuleWrapper layer stores a torch.save archive in base64. Its from_config "
-        "calls torch.load(weights_only=False), which unpickles and can run arbitrary code. "
+        "calls torch.load with weights_only=False, which unpickles and can run arbitrary code. "
         "pellucid also scans the embedded archive as a member of this file."
     ),
     remediation=_SAFE_LOAD + " Upgrade Keras to 3.11.3 or later.",

@@ -1,6 +1,6 @@
 """NumPy ``.npy`` files: a literal header, then raw numbers or, for object arrays, a pickle.
 
-``numpy.load(..., allow_pickle=True)`` unpickles everything after the header of an object
+``numpy.load`` with ``allow_pickle=True`` unpickles everything after the header of an object
 array (CVE-2019-6446). The header is parsed with ``ast.literal_eval`` (a literal parser; it
 evaluates no code) and validated the way numpy does; an object array's remainder is handed on
 as a pickle member, and bytes a numeric array does not account for are handed on as well.
@@ -29,7 +29,7 @@ OBJECT_ARRAY = Rule(
     cwe=502,
     description=(
         "The array's dtype contains Python objects, which numpy stores as a pickle after the "
-        "header. Loading it needs numpy.load(allow_pickle=True), and unpickling can run any "
+        "header. Loading it needs numpy.load with allow_pickle=True, and unpickling can run any "
         "code (CVE-2019-6446). The pickle itself is scanned as a member; this finding says the "
         "file needs the unsafe option at all."
     ),
