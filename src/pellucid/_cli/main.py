@@ -330,9 +330,19 @@ def main(argv: list[str] | None = None) -> None:
 
 def _register() -> None:
     from pellucid._cli.assess import license_command, openness
+    from pellucid._cli.attest import attest, verify_attestation_command
+    from pellucid._cli.bom import bom
+    from pellucid._cli.log import log_group
+    from pellucid._cli.signing import sign, verify
 
+    cli.add_command(attest)
+    cli.add_command(bom)
     cli.add_command(license_command)
+    cli.add_command(log_group)
     cli.add_command(openness)
+    cli.add_command(sign)
+    cli.add_command(verify)
+    cli.add_command(verify_attestation_command)
 
 
 _register()

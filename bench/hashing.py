@@ -1,0 +1,136 @@
+"""Hashing benchmark: ``pellucid sign`` vs ``model_signing sign key`` vs ``openssl dgst``.
+
+    .venv/bin/python bench/hashing.py [--size-mb 2048] [--keep]
+
+Generates a ~2 GB folder under bench/.work/hash (four large files and many small ones),
+warms the page cache, then times each tool end to end (wall and CPU seconds of the child
+process) plus the single-thread hashlib sha256 rate in this process, and prints ratios.
+model_signing comes from the same virtual environment (it is a test dependency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / ".work" / "hash"
+BIN = Path(sys.executable).parent
+_BLOCK = os.urandom(8 * 1024 * 1024)
+
+
+def _write(path: Path, size: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        while size > 0:
+            chunk = _BLOCK[: min(size, len(_BLOCK))]
+            handle.write(chunk)
+            size -= len(chunk)
+
+
+def make_folder(total_mb: int) -> Path:
+    """Four large files (85 % of the bytes) and 400 small ones under two levels of folders."""
+    model = WORK / "model"
+    marker = WORK / f".size-{total_mb}"
+    if marker.exists():
+        return model
+    shutil.rmtree(WORK, ignore_errors=True)
+    large = total_mb * 1024 * 1024 * 85 // 100 // 4
+    for index in range(4):
+        _write(model / f"model-{index:05d}-of-00004.safetensors", large + index * 4096)
+    small = (total_mb * 1024 * 1024 - 4 * large) // 400
+    for index in range(400):
+        _write(model / f"shard{index % 8}" / f"part-{index:04d}.bin", small + index)
+    marker.write_text("ok")
+    return model
+
+
+def files_of(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def hashlib_single_thread(files: list[Path]) -> float:
+    """Seconds to sha256 every file in one thread with 8 MiB reads (CPU-bound when cached)."""
+    start = time.perf_counter()
+    buffer = bytearray(8 * 1024 * 1024)
+    view = memoryview(buffer)
+    for path in files:
+        digest = hashlib.sha256()
+        with path.open("rb", buffering=0) as handle:
+            while count := handle.readinto(view):
+                digest.update(view[:count])
+    return time.perf_counter() - start
+
+
+def timed(argv: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def make_key() -> Path:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    path = WORK / "key.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=2048)
+    parser.add_argument("--keep", action="store_true", help="Keep bench/.work/hash afterwards.")
+    args = parser.parse_args()
+    model = make_folder(args.size_mb)
+    files = files_of(model)
+    total = sum(p.stat().st_size for p in files)
+    key = make_key()
+    hashlib_single_thread(files)  # warm the page cache
+    single = hashlib_single_thread(files)
+    runs = {
+        "pellucid sign": [str(BIN / "pellucid"), "sign", str(model), "--key", str(key),
+                          "--signature", str(WORK / "pellucid.sig")],
+        "model_signing sign key": [str(BIN / "model_signing"), "sign", "key", str(model),
+                                   "--private_key", str(key),
+                                   "--signature", str(WORK / "upstream.sig")],
+        "openssl dgst -sha256": ["openssl", "dgst", "-sha256", *map(str, files)],
+    }  # fmt: skip
+    results = {name: timed(argv) for name, argv in runs.items()}
+    cores = os.cpu_count() or 1
+    gb = total / 1e9
+    print(f"folder: {len(files)} files, {gb:.2f} GB; {cores} cores; load {os.getloadavg()[0]:.1f}")
+    print(f"{'hashlib sha256, 1 thread':28} wall {single:6.2f}s  {gb / single:5.2f} GB/s")
+    for name, (wall, cpu) in results.items():
+        print(f"{name:28} wall {wall:6.2f}s  cpu {cpu:6.2f}s  {gb / wall:5.2f} GB/s")
+    ours, theirs = results["pellucid sign"][0], results["model_signing sign key"][0]
+    ideal = single / cores
+    print(f"pellucid vs model_signing (wall): {theirs / ours:.2f}x faster")
+    print(f"pellucid vs openssl (wall): {results['openssl dgst -sha256'][0] / ours:.2f}x")
+    print(f"pellucid vs ideal (1-thread rate x {cores} cores): {ideal / ours:.0%} of ideal")
+    if not args.keep:
+        shutil.rmtree(WORK / "model", ignore_errors=True)
+        (WORK / f".size-{args.size_mb}").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()

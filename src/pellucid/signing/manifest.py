@@ -1,0 +1,263 @@
+"""The hashing engine: a model folder as an OpenSSF model-signing v1.0 manifest.
+
+The walk, the ordering and the root digest follow ``model-signing`` 1.1.1 exactly, so that a
+folder hashed here gives the resources and subject digest the upstream verifier recomputes:
+
+* every regular file under the folder, recursively; directories are not entries; any other kind
+  of file is an error; a symlink is an error unless ``allow_symlinks`` (then a link to a file is
+  hashed as its target under the link's own name, and a link to a directory is skipped);
+* paths in ``ignore`` (relative to the folder, POSIX) exclude themselves and everything under
+  them; ``.git``, ``.gitattributes``, ``.github`` and ``.gitignore`` are always ignored;
+* entries are sorted by ``PurePosixPath`` (component by component, so ``sub/x`` sorts before
+  ``sub-y``), shards by (path, start, end);
+* ``files``: one entry per file, algorithm ``sha256`` or ``blake2b`` (64-byte digest);
+  ``shards``: one entry ``path:start:end`` per ``shard_size`` bytes, algorithm
+  ``<hash>-sharded-<shard_size>``; empty files yield no shard (as upstream);
+* root digest: SHA-256 over the raw digest bytes of the entries, in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from pellucid.errors import PellucidError
+
+GIT_PATHS = (".git", ".gitattributes", ".github", ".gitignore")
+DEFAULT_SHARD_SIZE = 1_000_000_000
+_CHUNK = 8 * 1024 * 1024
+
+
+class _Hash(Protocol):
+    def update(self, data: memoryview, /) -> None: ...
+    def digest(self) -> bytes: ...
+
+
+_ALGORITHMS: dict[str, Callable[[], _Hash]] = {
+    "sha256": hashlib.sha256,
+    "blake2b": hashlib.blake2b,  # 64-byte digest, as upstream's "blake2"
+}
+
+
+class SigningError(PellucidError):
+    """A model cannot be hashed, signed or verified as asked."""
+
+
+class UnsupportedAlgorithmError(SigningError):
+    """A hash algorithm or serialization method pellucid does not implement."""
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One resource: a file (``files``) or a byte range ``path:start:end`` (``shards``)."""
+
+    name: str
+    digest_hex: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A folder serialized as OpenSSF model-signing v1.0 resources.
+
+    ``root_digest`` is the v1.0 subject digest: SHA-256 over the concatenated raw digests of
+    ``entries`` in order. It does not commit to names (renaming a file that keeps its place in
+    the order leaves it unchanged), so ``manifest_digest`` does: the SHA-256 of the UTF-8 bytes
+    of the JSON array ``[[name, algorithm, digest_hex], ...]`` in entry order, written with
+    ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` (no spaces, no trailing
+    newline). Example for one file: ``[["a.bin","sha256","e3b0...b855"]]``.
+    """
+
+    entries: tuple[ManifestEntry, ...]
+    algorithm: str
+    serialization: str
+    root_digest: bytes
+    manifest_digest: bytes
+    ignore_paths: tuple[str, ...] = ()
+    shard_size: int | None = None
+    allow_symlinks: bool = False
+    model_name: str = field(default="", compare=False)
+
+    @property
+    def resource_algorithm(self) -> str:
+        """The algorithm string each resource carries in the v1.0 predicate."""
+        if self.serialization == "shards":
+            return f"{self.algorithm}-sharded-{self.shard_size}"
+        return self.algorithm
+
+    def by_name(self) -> dict[str, str]:
+        """Entry name -> digest hex."""
+        return {entry.name: entry.digest_hex for entry in self.entries}
+
+
+def hasher(algorithm: str) -> Callable[[], _Hash]:
+    """The hashlib constructor for ``algorithm``; UnsupportedAlgorithmError otherwise."""
+    name = "blake2b" if algorithm == "blake2" else algorithm
+    try:
+        return _ALGORITHMS[name]
+    except KeyError:
+        raise UnsupportedAlgorithmError(
+            f"unsupported hash algorithm {algorithm!r}",
+            hint="use sha256 (interoperable) or blake2b",
+        ) from None
+
+
+def build_manifest(
+    folder: Path,
+    *,
+    algorithm: str = "sha256",
+    ignore: Sequence[str] = (),
+    shard_size: int | None = None,
+    allow_symlinks: bool = False,
+    workers: int | None = None,
+) -> Manifest:
+    """Hash ``folder`` as model-signing v1.0 does; ``shard_size`` selects ``shards`` mode."""
+    factory = hasher(algorithm)
+    algorithm = "blake2b" if algorithm == "blake2" else algorithm
+    if shard_size is not None and shard_size <= 0:
+        raise SigningError(f"shard size must be positive, got {shard_size}")
+    if not folder.is_dir():
+        raise SigningError(f"{folder} is not a directory")
+    ignored = tuple(sorted({_relative(p) for p in (*GIT_PATHS, *ignore)}))
+    files = _walk(folder, ignored, allow_symlinks)
+    jobs: list[tuple[str, Path, int, int]] = []
+    for name, path, size in files:
+        if shard_size is None:
+            jobs.append((name, path, 0, size))
+            continue
+        for start in range(0, size, shard_size):
+            end = min(start + shard_size, size)
+            jobs.append((f"{name}:{start}:{end}", path, start, end))
+    with ThreadPoolExecutor(max_workers=workers or min(32, (os.cpu_count() or 1) + 4)) as pool:
+        digests = list(pool.map(lambda job: _hash_range(factory, *job[1:]), jobs))
+    entries = tuple(
+        ManifestEntry(name, digest.hex(), end - start)
+        for (name, _, start, end), digest in zip(jobs, digests, strict=True)
+    )
+    serialization = "files" if shard_size is None else "shards"
+    resource_algorithm = algorithm if shard_size is None else f"{algorithm}-sharded-{shard_size}"
+    return Manifest(
+        entries=entries,
+        algorithm=algorithm,
+        serialization=serialization,
+        root_digest=root_digest(digests),
+        manifest_digest=manifest_digest(entries, resource_algorithm),
+        ignore_paths=ignored,
+        shard_size=shard_size,
+        allow_symlinks=allow_symlinks,
+        model_name=folder.resolve().name,
+    )
+
+
+def root_digest(digests: Sequence[bytes]) -> bytes:
+    """The v1.0 subject digest: SHA-256 over the raw digests, in order."""
+    total = hashlib.sha256()
+    for digest in digests:
+        total.update(digest)
+    return total.digest()
+
+
+def manifest_digest(entries: Sequence[ManifestEntry], algorithm: str) -> bytes:
+    """pellucid's name-committing digest (byte layout in the ``Manifest`` docstring)."""
+    triples = [[e.name, algorithm, e.digest_hex] for e in entries]
+    text = json.dumps(triples, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+def sort_key(name: str) -> tuple[tuple[str, ...], int, int]:
+    """Upstream order: PurePosixPath components, then shard offsets as integers."""
+    path, start, end = name, 0, 0
+    head, _, tail = name.rpartition(":")
+    head2, _, mid = head.rpartition(":")
+    if head2 and mid.isdigit() and tail.isdigit():
+        path, start, end = head2, int(mid), int(tail)
+    return PurePosixPath(path).parts, start, end
+
+
+def _relative(path: str) -> str:
+    text = PurePosixPath(path.replace(os.sep, "/")).as_posix()
+    return text[2:] if text.startswith("./") else text
+
+
+def _is_ignored(name: str, ignored: Sequence[str]) -> bool:
+    parts = PurePosixPath(name).parts
+    return any(parts[: len(PurePosixPath(i).parts)] == PurePosixPath(i).parts for i in ignored)
+
+
+_Found = list[tuple[str, Path, int]]
+
+
+def _walk(folder: Path, ignored: Sequence[str], allow_symlinks: bool) -> _Found:
+    found: _Found = []
+    for directory, dirnames, filenames in os.walk(folder, onerror=_raise, followlinks=False):
+        base = Path(directory)
+        rel_dir = base.relative_to(folder).as_posix()
+        keep = []
+        for name in sorted(dirnames):
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if _is_ignored(rel, ignored):
+                continue
+            if (base / name).is_symlink():
+                _check_symlink(rel, allow_symlinks)  # a directory link is never traversed
+                continue
+            keep.append(name)
+        dirnames[:] = keep
+        for name in filenames:
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if not _is_ignored(rel, ignored):
+                found.extend(_file_entry(base / name, rel, allow_symlinks))
+    found.sort(key=lambda item: PurePosixPath(item[0]).parts)
+    return found
+
+
+def _file_entry(path: Path, rel: str, allow_symlinks: bool) -> _Found:
+    if path.is_symlink():
+        _check_symlink(rel, allow_symlinks)
+        if path.is_dir():
+            return []
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise SigningError(f"cannot read {rel}: {exc.strerror or exc}") from None
+    import stat as stat_module
+
+    if not stat_module.S_ISREG(stat.st_mode):
+        raise SigningError(f"{rel} is neither a regular file nor a directory")
+    return [(rel, path, stat.st_size)]
+
+
+def _check_symlink(rel: str, allow_symlinks: bool) -> None:
+    if not allow_symlinks:
+        raise SigningError(
+            f"{rel} is a symbolic link", hint="pass allow_symlinks to hash the link target"
+        )
+
+
+def _raise(exc: OSError) -> None:
+    raise SigningError(f"cannot walk {exc.filename}: {exc.strerror or exc}")
+
+
+def _hash_range(factory: Callable[[], _Hash], path: Path, start: int, end: int) -> bytes:
+    """Digest of bytes [start, end) of ``path``; 8 MiB reads so hashlib drops the GIL."""
+    digest = factory()
+    buffer = bytearray(min(_CHUNK, max(end - start, 1)))
+    view = memoryview(buffer)
+    try:
+        with path.open("rb", buffering=0) as handle:
+            handle.seek(start)
+            remaining = end - start
+            while remaining > 0:
+                count = handle.readinto(view[: min(remaining, len(buffer))])
+                if not count:
+                    raise SigningError(f"{path} shrank while it was being hashed")
+                digest.update(view[:count])
+                remaining -= count
+    except OSError as exc:
+        raise SigningError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return digest.digest()
