@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from signing_samples import make_ca, make_keys, make_model
 
 from pellucid.errors import PellucidError
+from pellucid.fileio import canonical_json as canonical
 from pellucid.signing import (
     BundleError,
     SignatureInvalidError,
@@ -23,7 +24,8 @@ from pellucid.signing import (
     sign,
     verify,
 )
-from pellucid.signing.bundle import PAYLOAD_TYPE, canonical, pae
+from pellucid.signing.bundle import PAYLOAD_TYPE
+from pellucid.signing.dsse import pae
 from pellucid.signing.keys import sign_bytes
 
 

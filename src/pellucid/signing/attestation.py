@@ -13,8 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pellucid.errors import InputError
+from pellucid.fileio import canonical_json, write_atomic
 from pellucid.model import Severity
 from pellucid.signing import dsse
 
@@ -43,11 +42,6 @@ class AttestationResult:
     ok: bool
     predicate: Mapping[str, Any]
     differences: tuple[str, ...]
-
-
-def canonical_json(value: Any) -> bytes:
-    """Sorted keys, no spaces, UTF-8: the bytes every digest in pellucid is taken over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def build_statement(
@@ -154,7 +148,7 @@ def attest(
     statement = build_statement(manifest, report, folder=folder, bom_digest=bom_digest)
     envelope = dsse.sign_envelope(canonical_json(statement), dsse.INTOTO_PAYLOAD_TYPE, key)
     bundle = dsse.to_bundle(envelope, key.public_key())
-    write_durably(target, json.dumps(bundle, indent=2).encode() + b"\n")
+    write_atomic(target, json.dumps(bundle, indent=2).encode() + b"\n")
     return target
 
 
@@ -249,26 +243,3 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
-def write_durably(path: Path, data: bytes) -> None:
-    """Write a temporary file beside ``path``, fsync it, rename it over ``path``, fsync the dir."""
-    directory = path.parent if str(path.parent) else Path()
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            Path(tmp).replace(path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pellucid.fileio import canonical_json, write_atomic
 from pellucid.signing import keys
+from pellucid.signing.dsse import pae
 from pellucid.signing.manifest import (
     Manifest,
     SigningError,
@@ -36,12 +36,6 @@ SIGNATURE_NAME = "model.sig"
 
 class BundleError(SigningError):
     """A signature file that is not a readable model-signing v1.0 bundle."""
-
-
-def pae(payload_type: str, body: bytes) -> bytes:
-    """DSSE pre-authentication encoding: the bytes the signature covers."""
-    kind = payload_type.encode()
-    return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(body), body)
 
 
 def statement(manifest: Manifest) -> dict[str, Any]:
@@ -68,11 +62,6 @@ def statement(manifest: Manifest) -> dict[str, Any]:
     }
 
 
-def canonical(value: Any) -> bytes:
-    """Compact JSON with sorted keys: the same value always gives the same bytes."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 def sign(
     folder: Path,
     private_key_pem_path: Path,
@@ -90,7 +79,7 @@ def sign(
     material = _material(key, certificates)
     target = signature_path if signature_path is not None else folder / SIGNATURE_NAME
     manifest = build_manifest(folder, algorithm=algorithm, ignore=signature_ignore(folder, target))
-    payload = canonical(statement(manifest))
+    payload = canonical_json(statement(manifest))
     signature = keys.sign_bytes(key, pae(PAYLOAD_TYPE, payload))
     bundle = {
         "mediaType": BUNDLE_MEDIA_TYPES[0],
@@ -101,8 +90,8 @@ def sign(
             "signatures": [{"sig": base64.b64encode(signature).decode(), "keyid": ""}],
         },
     }
-    data = canonical(bundle)
-    _write_atomic(target, data)
+    data = canonical_json(bundle)
+    write_atomic(target, data)
     return data
 
 
@@ -129,16 +118,6 @@ def signature_ignore(folder: Path, target: Path) -> tuple[str, ...]:
         return (target.resolve().relative_to(folder.resolve()).as_posix(),)
     except ValueError:
         return ()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        Path(tmp).replace(path)
-    except OSError as exc:
-        raise SigningError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @dataclass(frozen=True)

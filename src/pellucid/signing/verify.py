@@ -15,10 +15,10 @@ from pellucid.signing.bundle import (
     SIGNATURE_NAME,
     BundleError,
     ParsedBundle,
-    pae,
     read_bundle,
     signature_ignore,
 )
+from pellucid.signing.dsse import pae
 from pellucid.signing.manifest import (
     Manifest,
     SigningError,

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from pellucid.errors import PellucidError
-from pellucid.signing.attestation import canonical_json, write_durably
+from pellucid.fileio import canonical_json, write_atomic
 from pellucid.signing.dsse import (
     bundle_hint,
     envelope_of,
@@ -89,14 +89,14 @@ class TransparencyLog:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        write_durably(directory / "log.key", pem)
+        write_atomic(directory / "log.key", pem)
         (directory / "log.key").chmod(0o600)
-        write_durably(directory / "log.pub", public_key_pem(key.public_key()))
-        write_durably(directory / "entries.jsonl", b"")
+        write_atomic(directory / "log.pub", public_key_pem(key.public_key()))
+        write_atomic(directory / "entries.jsonl", b"")
         empty = Checkpoint(origin, 0, merkle.EMPTY_ROOT)
-        write_durably(directory / "checkpoint", _sign(empty, key).encode())
+        write_atomic(directory / "checkpoint", _sign(empty, key).encode())
         config = {"version": FORMAT_VERSION, "origin": origin}
-        write_durably(directory / "log.json", canonical_json(config) + b"\n")
+        write_atomic(directory / "log.json", canonical_json(config) + b"\n")
         return cls.open(directory)
 
     @classmethod
@@ -137,9 +137,9 @@ class TransparencyLog:
         entries = (*self.entries, canonical_json(entry))
         root = merkle.tree_hash([merkle.leaf_hash(e) for e in entries])
         checkpoint = Checkpoint(self.origin, len(entries), root)
-        write_durably(self.directory / "entries.jsonl", b"".join(e + b"\n" for e in entries))
+        write_atomic(self.directory / "entries.jsonl", b"".join(e + b"\n" for e in entries))
         signed = _sign(checkpoint, key)
-        write_durably(self.directory / "checkpoint", signed.encode())
+        write_atomic(self.directory / "checkpoint", signed.encode())
         log = TransparencyLog(
             self.directory, self.origin, self.public_key, entries, checkpoint, signed
         )
