@@ -44,6 +44,7 @@ BUILTIN_MODEL_ANALYZERS: dict[str, str] = {
     "license": "pellucid.licensing.analyzer:LicenseAnalyzer",
     "openness": "pellucid.openness.analyzer:OpennessAnalyzer",
     "regulation": "pellucid.regulation.analyzer:RegulationAnalyzer",
+    "signatures": "pellucid.signing.analyzer:SignatureAnalyzer",
 }
 
 

@@ -152,7 +152,7 @@ def test_sections_render_generically_and_absent_ones_are_named() -> None:
     assert "Carbon cost" in page.text
     assert "Kg" in page.text
     notes = [t for t in page.text if t.startswith("Not part of this audit")]
-    assert notes == ["Not part of this audit: Bill of materials, Signatures."]
+    assert notes == []  # the BOM and signatures are part of the model profile now
 
 
 def test_footer_explains_and_names_the_tool() -> None:

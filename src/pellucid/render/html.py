@@ -24,16 +24,13 @@ from pellucid.render._common import (
     printable,
     verdict_sentence,
 )
-from pellucid.render.profile import ANALYSES, DISCLAIMER, model_profiles
+from pellucid.render.profile import ANALYSES, DISCLAIMER, ModelProfile, model_profiles
 
 if TYPE_CHECKING:
     from jinja2 import Environment
     from markupsafe import Markup
 
-KNOWN_SECTIONS: dict[str, str] = {
-    "bom": "Bill of materials",
-    "signatures": "Signatures",
-}
+KNOWN_SECTIONS: dict[str, str] = {}
 """Whole-model analyses the report has a place for, in display order."""
 
 
@@ -130,7 +127,7 @@ def context(report: AuditReport, rules: Sequence[Rule] = ()) -> dict[str, Any]:
         ],
         "sections": [(known[k], k, report.sections[k]) for k in known if k in report.sections],
         "absent_sections": [t for k, t in KNOWN_SECTIONS.items() if k not in report.sections],
-        "models": model_profiles(report),
+        "models": [_with_bom(report, p) for p in model_profiles(report)],
         "disclaimer": DISCLAIMER,
         "rule_docs": {r.id: r.description for r in rules},
         "rules_doc_url": RULES_DOC_URL,
@@ -157,3 +154,24 @@ def _coverage_row(c: Coverage) -> dict[str, Any]:
         "notes": c.notes,
         "sha256": c.sha256,
     }
+
+
+def _with_bom(report: AuditReport, profile: ModelProfile) -> ModelProfile:
+    """Attach a CycloneDX BOM as a self-contained download when every file was hashed."""
+    import base64
+    from dataclasses import replace
+
+    from pellucid.errors import PellucidError
+
+    top = [c for c in report.coverage if not c.artifact.member]
+    if not top or any(c.sha256 is None for c in top):
+        return profile
+    from pellucid.bom import cyclonedx_bom
+
+    try:
+        bom = cyclonedx_bom(report, model_folder=profile.path)
+    except PellucidError:
+        return profile
+    href = "data:application/json;base64," + base64.b64encode(bom.encode()).decode()
+    name = f"{profile.path.rstrip('/').rsplit('/', 1)[-1] or 'model'}.cdx.json"
+    return replace(profile, bom_href=href, bom_name=name)

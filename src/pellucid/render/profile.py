@@ -13,7 +13,7 @@ from typing import Any
 
 from pellucid.model import AuditReport
 
-ANALYSES = ("license", "openness", "regulation", "lineage", "resources")
+ANALYSES = ("license", "openness", "regulation", "lineage", "resources", "signatures")
 DISCLAIMER = (
     "Licence, openness and EU AI Act results are automated assessments of what the model "
     "folder states, not legal advice."
@@ -27,6 +27,9 @@ class ModelProfile:
     must: list[tuple[str, str]] = field(default_factory=list)  # (obligation, licence id)
     must_not: list[tuple[str, str]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)  # analysis id -> its data, for details
+    attestations: list[str] = field(default_factory=list)  # one line per audit attestation
+    bom_href: str | None = None  # a data: URI of the CycloneDX BOM (HTML only)
+    bom_name: str = "bom.cdx.json"
 
 
 def model_profiles(report: AuditReport) -> list[ModelProfile]:
@@ -41,11 +44,9 @@ def model_profiles(report: AuditReport) -> list[ModelProfile]:
         raw = {name: _data(report, name, path) for name in ANALYSES}
         lines = {name: _line(name, raw[name]) for name in ANALYSES}
         obligations = _get(raw["license"], "obligations")
-        profiles.append(
-            ModelProfile(
-                path, lines, _items(obligations, "must"), _items(obligations, "must_not"), raw
-            )
-        )
+        must, must_not = _items(obligations, "must"), _items(obligations, "must_not")
+        attested = _attestation_lines(raw["signatures"])
+        profiles.append(ModelProfile(path, lines, must, must_not, raw, attested))
     return profiles
 
 
@@ -84,6 +85,7 @@ def _line(name: str, data: Any) -> str:
         "regulation": _regulation,
         "lineage": _lineage,
         "resources": _resources,
+        "signatures": _signatures,
     }[name](data)
 
 
@@ -144,6 +146,47 @@ def _resources(data: Any) -> str:
         text += "; fits in" if fits else "; does not fit in"
         text += " this machine's memory"
     return text
+
+
+def _attestation_lines(data: Any) -> list[str]:
+    """The attestation chain: who attested what result, and whether the files still match."""
+    lines = []
+    for item in _get(data, "attestations") or []:
+        if not isinstance(item, Mapping):
+            continue
+        if item.get("error"):
+            lines.append(f"{item.get('file')}: unreadable ({item['error']})")
+            continue
+        tool = _get(item, "tool", "name") or "?"
+        version = _get(item, "tool", "version") or ""
+        when = item.get("timeAttested") or item.get("timeAudited") or "an unknown time"
+        lines.append(
+            f"{item.get('file')}: {tool} {version} audit, result {item.get('result')}, "
+            f"attested at {when} by {item.get('signer')}; files {item.get('content')}; "
+            "signature not checked without a key"
+        )
+    return lines
+
+
+def _signatures(data: Any) -> str:
+    signature = _get(data, "signature")
+    attestations = _get(data, "attestations") or []
+    parts = []
+    if not isinstance(signature, Mapping) or not signature.get("present"):
+        parts.append("not signed (no model.sig)")
+    elif signature.get("error"):
+        parts.append(f"model.sig unreadable: {signature['error']}")
+    else:
+        differences = signature.get("differences") or []
+        state = signature.get("content", "")
+        if differences:
+            state += f" ({len(differences)} difference(s))"
+        parts.append(
+            f"signed by {signature.get('signer')}; {state}; signature not checked without a key"
+        )
+    if isinstance(attestations, list) and attestations:
+        parts.append(f"{len(attestations)} audit attestation(s)")
+    return "; ".join(parts)
 
 
 def _bytes(n: int) -> str:

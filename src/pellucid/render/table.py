@@ -148,6 +148,7 @@ def _profile_lines(report: AuditReport) -> list[str]:
         "regulation": "EU AI Act",
         "lineage": "lineage",
         "resources": "size",
+        "signatures": "signature",
     }
     lines = []
     for profile in model_profiles(report):

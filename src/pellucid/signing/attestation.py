@@ -167,14 +167,28 @@ def verify_attestation(
     A signature that does not verify raises an ``EnvelopeError`` (nothing in it can be trusted);
     a folder that changed gives ``ok=False`` with one line per difference.
     """
+    key = dsse.load_public_key(public_key_path)
+    envelope = dsse.envelope_of(_document(attestation_path))
+    return _against_folder(folder, dsse.verify_envelope(envelope, key))
+
+
+def inspect_attestation(folder: Path, attestation_path: Path) -> AttestationResult:
+    """Whether ``folder`` still matches an attestation, WITHOUT checking its signature (the
+    audit has no key): for reporting only; ``verify_attestation`` is the check."""
+    envelope = dsse.envelope_of(_document(attestation_path))
+    return _against_folder(folder, dsse.payload_of(envelope))
+
+
+def _document(path: Path) -> Any:
+    try:
+        return json.loads(_read(path))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise dsse.MalformedEnvelopeError(f"{path} is not JSON: {exc}") from None
+
+
+def _against_folder(folder: Path, payload: bytes) -> AttestationResult:
     from pellucid.signing.manifest import build_manifest
 
-    key = dsse.load_public_key(public_key_path)
-    try:
-        document = json.loads(_read(attestation_path))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise dsse.MalformedEnvelopeError(f"{attestation_path} is not JSON: {exc}") from None
-    payload = dsse.verify_envelope(dsse.envelope_of(document), key)
     statement = _statement(payload)
     predicate = statement["predicate"]
     listed = predicate.get("manifest", {}) if isinstance(predicate, dict) else {}
@@ -219,23 +233,18 @@ def _compare(statement: Mapping[str, Any], manifest: Manifest) -> list[str]:
 
 
 def _file_differences(resources: Sequence[Any], now: Mapping[str, str]) -> list[str]:
+    """The attested file list against the folder, as ``changed: name``, ``renamed: a -> b``,
+    ``removed: name`` and ``added: name`` lines (the same matching as signature checks)."""
+    from pellucid.signing.verify import diff
+
     then = {
         r["name"]: r["digest"]
         for r in resources
         if isinstance(r, dict) and isinstance(r.get("name"), str)
     }
-    removed = {n: d for n, d in then.items() if n not in now}
-    added = {n: d for n, d in now.items() if n not in then}
-    lines = [f"changed: {n}" for n in sorted(then.keys() & now.keys()) if then[n] != now[n]]
-    for name, digest in sorted(removed.items()):
-        twin = next((n for n, d in sorted(added.items()) if d == digest), None)
-        if twin is not None:
-            lines.append(f"renamed: {name} -> {twin}")
-            del added[twin]
-        else:
-            lines.append(f"removed: {name}")
-    lines.extend(f"added: {n}" for n in sorted(added))
-    return lines
+    return [
+        f"{d.kind}: {d.detail if d.kind == 'renamed' else d.name}" for d in diff(then, dict(now))
+    ]
 
 
 def _read(path: Path) -> bytes:

@@ -185,6 +185,12 @@ def to_bundle(envelope: dict[str, Any], public_key: ec.EllipticCurvePublicKey) -
     }
 
 
+def payload_of(envelope: Any) -> bytes:
+    """The payload of a well-formed envelope, its signatures NOT checked (for display only)."""
+    payload, _payload_type, _signatures = _parse(envelope)
+    return payload
+
+
 def envelope_of(document: Any) -> dict[str, Any]:
     """The DSSE envelope of a Sigstore bundle, or the document itself if it is a bare envelope."""
     if isinstance(document, dict) and "dsseEnvelope" in document:

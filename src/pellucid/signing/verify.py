@@ -70,6 +70,15 @@ def verify(
     source = signature_path if signature_path is not None else folder / SIGNATURE_NAME
     parsed = read_bundle(source)
     signer = _check_signature(parsed, public_key_path, cert_chain or ())
+    differences, actual = compare_folder(folder, parsed, source)
+    return VerifyResult(not differences, signer, differences, actual)
+
+
+def compare_folder(
+    folder: Path, parsed: ParsedBundle, source: Path
+) -> tuple[list[Difference], Manifest]:
+    """The folder on disk against the manifest a bundle signs (the signature itself is not
+    checked here): every difference, and the folder's own manifest."""
     signed = _signed_manifest(parsed.payload, source)
     ignore = (*signed["ignore_paths"], *signature_ignore(folder, source))
     actual = build_manifest(
@@ -86,8 +95,7 @@ def verify(
             f"the signature is for another model ({signed['model_name']!r}): "
             f"none of its {len(expected)} files is in {folder}"
         )
-    differences = diff(expected, found)
-    return VerifyResult(not differences, signer, differences, actual)
+    return diff(expected, found), actual
 
 
 def _check_signature(parsed: ParsedBundle, public_key: Path | None, anchors: Sequence[Path]) -> str:
