@@ -40,6 +40,7 @@ docs: $(STAMP)
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/hashing.py
 
 clean:
 	rm -rf $(VENV) demo/shelf demo/report.html .pytest_cache .mypy_cache .ruff_cache
