@@ -89,3 +89,17 @@ def test_verify_with_the_key_after_a_rename(signed: Path) -> None:
     result = pellucid("verify", "model", "--key", "pub.pem", cwd=signed)
     assert result.returncode == 1
     assert "config.json" in result.stdout + result.stderr
+
+
+def test_large_folders_are_not_hashed_by_the_audit(
+    signed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pellucid.signing.analyzer as analyzer
+    from pellucid.modelanalysis import analyze_model
+    from pellucid.modelfiles import ModelFiles
+
+    monkeypatch.setattr(analyzer, "COMPARE_LIMIT", 10)
+    model = ModelFiles.scan_folder(signed / "model")
+    data = analyze_model(model)["signatures"].data
+    assert data["signature"]["present"] is True
+    assert data["signature"]["content"].startswith("not compared")

@@ -178,12 +178,13 @@ def _signatures(data: Any) -> str:
         parts.append(f"model.sig unreadable: {signature['error']}")
     else:
         differences = signature.get("differences") or []
-        state = signature.get("content", "")
+        state = str(signature.get("content", ""))
         if differences:
             state += f" ({len(differences)} difference(s))"
-        parts.append(
-            f"signed by {signature.get('signer')}; {state}; signature not checked without a key"
-        )
+        signer = signature.get("signer")
+        who = f"signed by {signer}" if signer else "signed (model.sig present)"
+        checked = "; signature not checked without a key" if signer else ""
+        parts.append(f"{who}; {state}{checked}")
     if isinstance(attestations, list) and attestations:
         parts.append(f"{len(attestations)} audit attestation(s)")
     return "; ".join(parts)
