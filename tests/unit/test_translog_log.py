@@ -260,3 +260,30 @@ def test_cli_add_with_wrong_key(tmp_path: Path, capsys: pytest.CaptureFixture[st
     code, _, err = _run(["log", "show", "--log", str(tmp_path / "nothing")], capsys)
     assert code == 2
     assert "no transparency log" in err
+
+
+def test_interrupted_append_is_finished_not_called_a_hand_edit(tmp_path: Path) -> None:
+    directory = tmp_path / "log"
+    log = _filled(directory, 2)
+    before = (directory / "checkpoint").read_text()
+    grown, _ = log.append(_entry(2))
+    # simulate a crash after the entries were written, before the checkpoint was replaced
+    (directory / "checkpoint.next").write_text(grown.signed_checkpoint)
+    (directory / "checkpoint").write_text(before)
+    reopened = TransparencyLog.open(directory)
+    assert reopened.checkpoint.size == 3
+    assert not (directory / "checkpoint.next").exists()
+
+
+def test_concurrent_adds_queue_under_the_lock(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    directory = tmp_path / "log"
+    _filled(directory, 1)
+    with ThreadPoolExecutor(4) as pool:
+        indexes = sorted(
+            i
+            for _, i in pool.map(lambda n: TransparencyLog.add(directory, _entry(n)), range(10, 18))
+        )
+    assert indexes == list(range(1, 9))
+    assert TransparencyLog.open(directory).checkpoint.size == 9

@@ -74,7 +74,7 @@ def add(envelope_file: Path, key_path: Path | None, log_dir: Path | None) -> Non
         raise InputError(f"cannot read {envelope_file}: {exc.strerror or exc}") from None
     signer = _verified_signer(data, key_path) if key_path is not None else None
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    log, index = log.append(envelope_entry(data, time=now, signer=signer))
+    log, index = type(log).add(log.directory, envelope_entry(data, time=now, signer=signer))
     click.echo(f"entry {index} added; tree size {log.checkpoint.size}")
 
 

@@ -57,6 +57,41 @@ def default_log_dir() -> Path:
     return Path(platformdirs.user_data_dir("pellucid", appauthor=False)) / "log"
 
 
+PENDING = "checkpoint.next"
+
+
+def _finish_interrupted_append(
+    directory: Path,
+    origin: str,
+    public_key: ec.EllipticCurvePublicKey,
+    entries: tuple[bytes, ...],
+    checkpoint: Checkpoint,
+    text: str,
+) -> tuple[Checkpoint, str]:
+    """Complete an append that died between writing its entry and its checkpoint.
+
+    Only a signed ``checkpoint.next`` that covers exactly the entries on disk counts; without
+    it, an extra entry is a hand edit and ``open`` says so.
+    """
+    pending = directory / PENDING
+    if not pending.exists():
+        return checkpoint, text
+    if len(entries) == checkpoint.size:  # died before writing the entries: nothing happened
+        pending.unlink(missing_ok=True)
+        return checkpoint, text
+    try:
+        next_text = pending.read_text(encoding="utf-8")
+        candidate = open_checkpoint(next_text, origin, public_key)
+    except (OSError, UnicodeDecodeError, CheckpointError):
+        return checkpoint, text
+    covered = merkle.tree_hash([merkle.leaf_hash(e) for e in entries])
+    if candidate.size != len(entries) or candidate.root != covered:
+        return checkpoint, text
+    write_atomic(directory / "checkpoint", next_text.encode())
+    pending.unlink(missing_ok=True)
+    return candidate, next_text
+
+
 @dataclass(frozen=True)
 class TransparencyLog:
     """An opened, verified log: its entries (canonical JSON bytes) and signed checkpoint."""
@@ -113,9 +148,25 @@ class TransparencyLog:
             checkpoint = open_checkpoint(text, origin, public_key)
         except CheckpointError as exc:
             raise LogError(f"{directory / 'checkpoint'}: {exc}") from None
+        checkpoint, text = _finish_interrupted_append(
+            directory, origin, public_key, entries, checkpoint, text
+        )
         log = cls(directory, origin, public_key, entries, checkpoint, text)
         log._check_against_checkpoint()
         return log
+
+    @classmethod
+    def add(cls, directory: Path, entry: Mapping[str, Any]) -> tuple[TransparencyLog, int]:
+        """Open the log under an exclusive lock and append ``entry``: concurrent adds queue
+        instead of overwriting each other."""
+        import fcntl
+
+        with (directory / ".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return cls.open(directory).append(entry)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _check_against_checkpoint(self) -> None:
         size = self.checkpoint.size
@@ -137,9 +188,13 @@ class TransparencyLog:
         entries = (*self.entries, canonical_json(entry))
         root = merkle.tree_hash([merkle.leaf_hash(e) for e in entries])
         checkpoint = Checkpoint(self.origin, len(entries), root)
-        write_atomic(self.directory / "entries.jsonl", b"".join(e + b"\n" for e in entries))
         signed = _sign(checkpoint, key)
+        # The signed checkpoint goes down first as "checkpoint.next": a crash after the entries
+        # are written is then recognisable (and finished on the next open), never a hand edit.
+        write_atomic(self.directory / PENDING, signed.encode())
+        write_atomic(self.directory / "entries.jsonl", b"".join(e + b"\n" for e in entries))
         write_atomic(self.directory / "checkpoint", signed.encode())
+        (self.directory / PENDING).unlink(missing_ok=True)
         log = TransparencyLog(
             self.directory, self.origin, self.public_key, entries, checkpoint, signed
         )
