@@ -103,3 +103,21 @@ def test_large_folders_are_not_hashed_by_the_audit(
     data = analyze_model(model)["signatures"].data
     assert data["signature"]["present"] is True
     assert data["signature"]["content"].startswith("not compared")
+
+
+def test_attest_records_in_the_log(tmp_path: Path) -> None:
+    key = ec.generate_private_key(ec.SECP384R1())
+    (tmp_path / "k.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text("{}")
+    assert pellucid("log", "init", "--log", "L", cwd=tmp_path).returncode == 0
+    result = pellucid("attest", "m", "--key", "k.pem", "--log", "L", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "entry 0" in result.stderr
+    assert pellucid("log", "verify", "--log", "L", cwd=tmp_path).returncode == 0

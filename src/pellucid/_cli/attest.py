@@ -30,8 +30,19 @@ from pellucid._cli.common import EXIT_CLEAN, EXIT_FINDINGS
     "--bom", type=click.Path(path_type=Path), help="An AI-BOM file whose digest to include."
 )
 @click.option("--policy", type=click.Path(path_type=Path), help="Policy file (TOML) for the audit.")
+@click.option(
+    "--log",
+    "log_dir",
+    type=click.Path(path_type=Path),
+    help="Also record the attestation in the transparency log in this folder.",
+)
 def attest(
-    folder: Path, key_path: Path, output: Path | None, bom: Path | None, policy: Path | None
+    folder: Path,
+    key_path: Path,
+    output: Path | None,
+    bom: Path | None,
+    policy: Path | None,
+    log_dir: Path | None,
 ) -> None:
     """Audit the model FOLDER and sign the result as an in-toto attestation (DSSE bundle)."""
     from pellucid.audit import AuditOptions, run_audit
@@ -52,6 +63,14 @@ def attest(
         f"{sum(summary.findings_by_severity.values())} finding(s))",
         err=True,
     )
+    if log_dir is not None:
+        from datetime import UTC, datetime
+
+        from pellucid.translog import TransparencyLog, envelope_entry
+
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        _, index = TransparencyLog.add(log_dir, envelope_entry(path.read_bytes(), time=now))
+        click.echo(f"recorded as entry {index} of the log in {log_dir}", err=True)
 
 
 @click.command("verify-attestation")
