@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from markupsafe import Markup
 
 KNOWN_SECTIONS: dict[str, str] = {}
-"""Whole-model analyses the report has a place for, in display order."""
+"""Sections with a display title of their own (none at present: the whole-model analyses are
+shown in the model profile, and any other section is titled from its id)."""
 
 
 def render_html(report: AuditReport, rules: Sequence[Rule] = ()) -> str:
