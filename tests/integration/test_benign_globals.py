@@ -10,14 +10,17 @@ import argparse
 import io
 import pickle
 import pickletools
+import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pellucid.scanners.pickle_knowledge import allowed, known_gadget
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from allowlist_harvest import globals_in
 
 torch = pytest.importorskip("torch")
 np = pytest.importorskip("numpy")
@@ -26,60 +29,9 @@ pytest.importorskip("sklearn")
 
 
 def stream_globals(data: bytes) -> set[tuple[str, str]]:
-    """(module, qualname) of every GLOBAL, INST and STACK_GLOBAL in a stream."""
-    found: set[tuple[str, str]] = set()
-    states: list[tuple[list[Any], dict[int, Any]]] = [([], {})]
-    for name, arg in _ops(data):
-        if name == "PROTO":  # joblib nests whole pickles for object arrays
-            states.append(([], {}))
-        pushed, memo = states[-1]
-        if name in {"GLOBAL", "INST"}:
-            module, qualname = str(arg).split(" ", 1)
-            found.add((module, qualname))
-        elif name == "STACK_GLOBAL":
-            found.add((str(pushed[-2]), str(pushed[-1])))
-        if isinstance(arg, str) and "UNICODE" in name:
-            pushed.append(arg)
-        elif name == "MEMOIZE":
-            memo[len(memo)] = pushed[-1] if pushed else None
-        elif name in {"BINPUT", "LONG_BINPUT", "PUT"}:
-            memo[int(arg)] = pushed[-1] if pushed else None
-        elif name in {"BINGET", "LONG_BINGET", "GET"}:
-            pushed.append(memo.get(int(arg)))
-        elif name not in {"FRAME", "PROTO", "STOP", "MARK", "POP", "POP_MARK"}:
-            pushed.append(None)
-        if name == "STOP" and len(states) > 1:
-            states.pop()
-    return found
-
-
-def _ops(data: bytes) -> Iterator[tuple[str, Any]]:
-    """joblib writes array bytes between frames: resume at the next plausible FRAME."""
-    offset = 0
-    while 0 <= offset < len(data):
-        ops: list[tuple[str, Any, int]] = []
-        frame_end = -1
-        try:
-            for op, arg, pos in pickletools.genops(io.BytesIO(data[offset:])):
-                ops.append((op.name, arg, offset + pos))
-                if op.name == "FRAME" and frame_end in {-1, offset + pos}:
-                    frame_end = offset + pos + 9 + int(arg)
-            yield from ((n, a) for n, a, _ in ops)
-            offset = _next_frame(data, ops[-1][2] + 1) if ops else -1
-        except ValueError:
-            yield from ((n, a) for n, a, at in ops if at < frame_end)
-            offset = _next_frame(data, frame_end) if frame_end >= 0 else -1
-
-
-def _next_frame(data: bytes, start: int) -> int:
-    at = data.find(b"\x95", start)
-    while at >= 0:
-        end = at + 9 + int.from_bytes(data[at + 1 : at + 9], "little")
-        pad = data[end] if end < len(data) else -1
-        if end == len(data) or pad in {0x95, 0x80} or 0 <= pad <= 16:
-            return at - 2 if at - 2 >= start and data[at - 2] == 0x80 else at
-        at = data.find(b"\x95", at + 1)
-    return -1
+    """(module, qualname) of every GLOBAL, INST and STACK_GLOBAL in a stream, read by the same
+    genops-based harvester the allowlist generator uses (never unpickled)."""
+    return {(m, q) for m, _, q in (g.partition(":") for g in globals_in(data))}
 
 
 def torch_pickles(path: Path) -> bytes:
