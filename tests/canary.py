@@ -39,20 +39,28 @@ class Canary:
         return f"open({str(self.marker)!r}, 'w').close()"
 
 
-def _string_op(text: str) -> bytes:
+PROTO4 = b"\x80\x04"
+MARK, TUPLE, REDUCE, STOP, STACK_GLOBAL, MEMOIZE = b"(", b"t", b"R", b".", b"\x93", b"\x94"
+
+
+def s(text: str) -> bytes:
+    """SHORT_BINUNICODE (BINUNICODE past 255 bytes)."""
     data = text.encode()
-    return (
-        b"\x8c" + bytes([len(data)]) + data
-        if len(data) < 256
-        else (b"X" + struct.pack("<I", len(data)) + data)
-    )
+    if len(data) < 256:
+        return b"\x8c" + bytes([len(data)]) + data
+    return b"X" + struct.pack("<I", len(data)) + data
+
+
+def call(module: str, qualname: str, *args: str) -> bytes:
+    """Opcodes (no header, no STOP) that push ``module.qualname(*args)``."""
+    return global_op(module, qualname) + MARK + b"".join(s(a) for a in args) + TUPLE + REDUCE
 
 
 def global_op(module: str, name: str, protocol: int = 4) -> bytes:
     """Push ``module.name``: GLOBAL for protocol < 4, STACK_GLOBAL otherwise."""
     if protocol < 4:
         return b"c" + module.encode() + b"\n" + name.encode() + b"\n"
-    return _string_op(module) + _string_op(name) + b"\x93"
+    return s(module) + s(name) + b"\x93"
 
 
 def call_pickle(module: str, name: str, *args: str, protocol: int = 4) -> bytes:
@@ -61,7 +69,7 @@ def call_pickle(module: str, name: str, *args: str, protocol: int = 4) -> bytes:
     body = (
         global_op(module, name, protocol)
         + b"("
-        + b"".join(_string_op(a) if protocol >= 4 else _text_string(a) for a in args)
+        + b"".join(s(a) if protocol >= 4 else _text_string(a) for a in args)
     )
     return head + body + b"tR."
 

@@ -8,32 +8,39 @@ and container unpacking at once.
 from __future__ import annotations
 
 import io
-import struct
 import tarfile
 import zipfile
 from pathlib import Path
 
-from canary import call_pickle, global_op
+from canary import (
+    MARK,
+    MEMOIZE,
+    PROTO4,
+    REDUCE,
+    STACK_GLOBAL,
+    STOP,
+    TUPLE,
+    call,
+    call_pickle,
+    global_op,
+    s,
+)
 from pellucid.audit import run_audit
 from pellucid.model import AuditReport, Coverage, CoverageStatus, Finding
 
-__all__ = ["call_pickle", "global_op"]
-
-PROTO4 = b"\x80\x04"
-MARK, TUPLE, REDUCE, STOP, STACK_GLOBAL, MEMOIZE = b"(", b"t", b"R", b".", b"\x93", b"\x94"
-
-
-def s(text: str) -> bytes:
-    """SHORT_BINUNICODE (BINUNICODE past 255 bytes)."""
-    data = text.encode()
-    if len(data) < 256:
-        return b"\x8c" + bytes([len(data)]) + data
-    return b"X" + struct.pack("<I", len(data)) + data
-
-
-def call(module: str, qualname: str, *args: str) -> bytes:
-    """Opcodes (no header, no STOP) that push ``module.qualname(*args)``."""
-    return global_op(module, qualname) + MARK + b"".join(s(a) for a in args) + TUPLE + REDUCE
+__all__ = [
+    "MARK",
+    "MEMOIZE",
+    "PROTO4",
+    "REDUCE",
+    "STACK_GLOBAL",
+    "STOP",
+    "TUPLE",
+    "call",
+    "call_pickle",
+    "global_op",
+    "s",
+]
 
 
 def audit(path: Path) -> AuditReport:

@@ -2,36 +2,43 @@
 
 from __future__ import annotations
 
-import struct
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from canary import call_pickle, global_op
+from canary import (
+    MARK,
+    MEMOIZE,
+    PROTO4,
+    REDUCE,
+    STACK_GLOBAL,
+    STOP,
+    TUPLE,
+    call,
+    call_pickle,
+    global_op,
+    s,
+)
 from pellucid.budget import Budget
 from pellucid.model import Artifact, FileKind, Finding
 from pellucid.scanners.base import ScanContext, ScanResult
 from pellucid.scanners.pickle import PickleScanner
 from pellucid.source import ByteSource
 
-__all__ = ["call_pickle", "global_op"]
-
-PROTO4 = b"\x80\x04"
-STOP = b"."
-MARK = b"("
-REDUCE = b"R"
-TUPLE = b"t"
-MEMOIZE = b"\x94"
-STACK_GLOBAL = b"\x93"
-
-
-def s(text: str) -> bytes:
-    """SHORT_BINUNICODE (or BINUNICODE for long text)."""
-    data = text.encode()
-    if len(data) < 256:
-        return b"\x8c" + bytes([len(data)]) + data
-    return b"X" + struct.pack("<I", len(data)) + data
+__all__ = [
+    "MARK",
+    "MEMOIZE",
+    "PROTO4",
+    "REDUCE",
+    "STACK_GLOBAL",
+    "STOP",
+    "TUPLE",
+    "call",
+    "call_pickle",
+    "global_op",
+    "s",
+]
 
 
 def binput(index: int) -> bytes:
@@ -40,11 +47,6 @@ def binput(index: int) -> bytes:
 
 def binget(index: int) -> bytes:
     return b"h" + bytes([index])
-
-
-def call(module: str, name: str, *args: str) -> bytes:
-    """Opcodes (no header, no STOP) that push ``module.name(*args)``."""
-    return global_op(module, name) + MARK + b"".join(s(a) for a in args) + TUPLE + REDUCE
 
 
 def scan(
