@@ -1,5 +1,5 @@
 """``python -m pellucid`` runs the command line."""
 
-from pellucid._cli.main import main
+from pellucid._cli.entry import main
 
 main()

@@ -37,18 +37,9 @@ def sign(
     path: Path, key: Path, signature: Path | None, certificates: tuple[Path, ...], algorithm: str
 ) -> None:
     """Sign the model folder PATH (OpenSSF model signing v1.0, key or certificate mode)."""
-    import hashlib
+    from pellucid._cli.entry import run_sign
 
-    from pellucid.signing import sign as sign_folder
-
-    if algorithm != "sha256":
-        click.echo("warning: model_signing's CLI verifies only sha256 signatures", err=True)
-    data = sign_folder(
-        path, key, signature_path=signature, algorithm=algorithm, certificates=certificates
-    )
-    target = signature if signature is not None else path / "model.sig"
-    click.echo(f"signed {path} -> {target} (bundle sha256:{hashlib.sha256(data).hexdigest()})")
-    sys.exit(EXIT_CLEAN)
+    sys.exit(run_sign(path, key, signature, certificates, algorithm))
 
 
 @click.command()

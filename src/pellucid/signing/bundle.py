@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from pellucid.fileio import canonical_json, write_atomic
 from pellucid.signing.manifest import (
     Manifest,
     SigningError,
-    build_manifest,
+    plan_manifest,
 )
 
 BUNDLE_MEDIA_TYPES = (
@@ -76,10 +76,8 @@ def sign(
     """
     target = signature_path if signature_path is not None else folder / SIGNATURE_NAME
     ignore = signature_ignore(folder, target)
-    stop = threading.Event()
     # The folder hashes while cryptography is imported and the key is read.
-    hashing = _Background(lambda: build_manifest(folder, algorithm=algorithm, ignore=ignore,
-                                                 stop=stop))  # fmt: skip
+    hashing = _Background(folder, algorithm, ignore)
     try:
         from pellucid.signing import keys
         from pellucid.signing.dsse import pae
@@ -88,8 +86,7 @@ def sign(
         material = _material(key, certificates)
         manifest = hashing.result()
     except BaseException:
-        stop.set()
-        hashing.thread.join()
+        hashing.cancel()
         raise
     payload = canonical_json(statement(manifest))
     signature = keys.sign_bytes(key, pae(PAYLOAD_TYPE, payload))
@@ -108,26 +105,41 @@ def sign(
 
 
 class _Background:
-    """``work()`` in a thread of its own; ``result()`` waits and returns or raises its outcome
-    (a plain thread: concurrent.futures would import logging before the first byte is hashed)."""
+    """``build_manifest`` with the walk in the caller's thread and the hashing in a thread of
+    its own; ``result()`` waits and returns or raises the outcome. (The walk is not threaded:
+    beside the imports that follow it, it would wait for the GIL. concurrent.futures is not
+    used: it imports logging before the first byte is hashed.)"""
 
-    def __init__(self, work: Callable[[], Manifest]) -> None:
+    def __init__(self, folder: Path, algorithm: str, ignore: tuple[str, ...]) -> None:
+        self._stop = threading.Event()
         self._outcome: list[Manifest | BaseException] = []
-        self.thread = threading.Thread(target=self._run, args=(work,), name="pellucid-manifest")
+        self.thread = threading.Thread(target=self._run, name="pellucid-manifest", daemon=True)
+        try:
+            self._plan = plan_manifest(folder, algorithm=algorithm, ignore=ignore)
+        except BaseException as exc:  # raised by result(), where sign expects it
+            self._outcome.append(exc)
+            return
         self.thread.start()
 
-    def _run(self, work: Callable[[], Manifest]) -> None:
+    def _run(self) -> None:
         try:
-            self._outcome.append(work())
+            self._outcome.append(self._plan.hash(stop=self._stop))
         except BaseException as exc:  # re-raised in the caller's thread by result()
             self._outcome.append(exc)
 
     def result(self) -> Manifest:
-        self.thread.join()
+        if self.thread.ident is not None:
+            self.thread.join()
         (outcome,) = self._outcome
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
+
+    def cancel(self) -> None:
+        """Stop hashing (within one window) and wait for the thread to finish."""
+        self._stop.set()
+        if self.thread.ident is not None:
+            self.thread.join()
 
 
 def _material(key: Any, certificates: Sequence[Path]) -> dict[str, Any]:

@@ -121,43 +121,79 @@ def build_manifest(
     ``workers`` threads (default: one per usable core) hash the largest files first; setting
     ``stop`` from another thread makes the build raise SigningError promptly.
     """
-    factory = hasher(algorithm)
+    plan = plan_manifest(
+        folder, algorithm=algorithm, ignore=ignore, shard_size=shard_size,
+        allow_symlinks=allow_symlinks,
+    )  # fmt: skip
+    return plan.hash(workers, stop)
+
+
+@dataclass(frozen=True)
+class ManifestPlan:
+    """A walked folder, not yet hashed: its byte ranges in manifest order."""
+
+    folder: Path
+    algorithm: str
+    jobs: tuple[tuple[str, Path, int, int], ...]  # (entry name, path, start, end)
+    ignore_paths: tuple[str, ...]
+    shard_size: int | None
+    allow_symlinks: bool
+
+    def hash(self, workers: int | None = None, stop: threading.Event | None = None) -> Manifest:
+        """The manifest: every range hashed by ``workers`` threads (see ``build_manifest``)."""
+        try:
+            digests = hash_ranges(
+                hasher(self.algorithm), [job[1:] for job in self.jobs], workers, stop
+            )
+        except HashingError as exc:
+            raise SigningError(str(exc)) from None
+        entries = tuple(
+            ManifestEntry(name, digest.hex(), end - start)
+            for (name, _, start, end), digest in zip(self.jobs, digests, strict=True)
+        )
+        sharded = self.shard_size is not None
+        resource_algorithm = (
+            f"{self.algorithm}-sharded-{self.shard_size}" if sharded else self.algorithm
+        )
+        return Manifest(
+            entries=entries,
+            algorithm=self.algorithm,
+            serialization="shards" if sharded else "files",
+            root_digest=root_digest(digests),
+            manifest_digest=manifest_digest(entries, resource_algorithm),
+            ignore_paths=self.ignore_paths,
+            shard_size=self.shard_size,
+            allow_symlinks=self.allow_symlinks,
+            model_name=self.folder.resolve().name,
+        )
+
+
+def plan_manifest(
+    folder: Path,
+    *,
+    algorithm: str = "sha256",
+    ignore: Sequence[str] = (),
+    shard_size: int | None = None,
+    allow_symlinks: bool = False,
+) -> ManifestPlan:
+    """Walk ``folder`` (the first half of ``build_manifest``): SigningError on a bad folder,
+    symlink, special file or algorithm."""
+    hasher(algorithm)
     algorithm = "blake2b" if algorithm == "blake2" else algorithm
     if shard_size is not None and shard_size <= 0:
         raise SigningError(f"shard size must be positive, got {shard_size}")
     if not folder.is_dir():
         raise SigningError(f"{folder} is not a directory")
     ignored = tuple(sorted({_relative(p) for p in (*GIT_PATHS, *ignore)}))
-    files = _walk(folder, ignored, allow_symlinks)
     jobs: list[tuple[str, Path, int, int]] = []
-    for name, path, size in files:
+    for name, path, size in _walk(folder, ignored, allow_symlinks):
         if shard_size is None:
             jobs.append((name, path, 0, size))
             continue
         for start in range(0, size, shard_size):
             end = min(start + shard_size, size)
             jobs.append((f"{name}:{start}:{end}", path, start, end))
-    try:
-        digests = hash_ranges(factory, [job[1:] for job in jobs], workers, stop)
-    except HashingError as exc:
-        raise SigningError(str(exc)) from None
-    entries = tuple(
-        ManifestEntry(name, digest.hex(), end - start)
-        for (name, _, start, end), digest in zip(jobs, digests, strict=True)
-    )
-    serialization = "files" if shard_size is None else "shards"
-    resource_algorithm = algorithm if shard_size is None else f"{algorithm}-sharded-{shard_size}"
-    return Manifest(
-        entries=entries,
-        algorithm=algorithm,
-        serialization=serialization,
-        root_digest=root_digest(digests),
-        manifest_digest=manifest_digest(entries, resource_algorithm),
-        ignore_paths=ignored,
-        shard_size=shard_size,
-        allow_symlinks=allow_symlinks,
-        model_name=folder.resolve().name,
-    )
+    return ManifestPlan(folder, algorithm, tuple(jobs), ignored, shard_size, allow_symlinks)
 
 
 def root_digest(digests: Sequence[bytes]) -> bytes:
