@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pellucid.signing import hashing
-from pellucid.signing.hashing import HashingError, hash_range, hash_ranges, usable_cores
+from pellucid import hashing
+from pellucid.hashing import HashingError, hash_range, hash_ranges, usable_cores
 
 _GRAIN = mmap.ALLOCATIONGRANULARITY
 

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pellucid.fileio import canonical_json, write_atomic
-from pellucid.signing.manifest import (
-    Manifest,
-    SigningError,
-    plan_manifest,
-)
+from pellucid.hashing import FolderHash, signature_ignore_paths
+from pellucid.signing.manifest import Manifest, ManifestBuild, SigningError
 
 BUNDLE_MEDIA_TYPES = (
     "application/vnd.dev.sigstore.bundle.v0.3+json",
@@ -68,16 +64,19 @@ def sign(
     signature_path: Path | None = None,
     algorithm: str = "sha256",
     certificates: Sequence[Path] = (),
+    started: FolderHash | None = None,
 ) -> bytes:
     """Sign ``folder`` with an EC key; write the bundle (default ``folder/model.sig``).
 
     With ``certificates`` (the signing certificate first, then intermediates) the bundle
     carries that chain instead of a public-key hint, as ``model_signing sign certificate``.
+    ``started`` is the folder's hashing begun earlier with ``sign_hashing`` (the executable
+    does so before importing this module); it is used when its inputs are these.
     """
     target = signature_path if signature_path is not None else folder / SIGNATURE_NAME
     ignore = signature_ignore(folder, target)
     # The folder hashes while cryptography is imported and the key is read.
-    hashing = _Background(folder, algorithm, ignore)
+    hashing = ManifestBuild(folder, algorithm=algorithm, ignore=ignore, started=started)
     try:
         from pellucid.signing import keys
         from pellucid.signing.dsse import pae
@@ -104,44 +103,6 @@ def sign(
     return data
 
 
-class _Background:
-    """``build_manifest`` with the walk in the caller's thread and the hashing in a thread of
-    its own; ``result()`` waits and returns or raises the outcome. (The walk is not threaded:
-    beside the imports that follow it, it would wait for the GIL. concurrent.futures is not
-    used: it imports logging before the first byte is hashed.)"""
-
-    def __init__(self, folder: Path, algorithm: str, ignore: tuple[str, ...]) -> None:
-        self._stop = threading.Event()
-        self._outcome: list[Manifest | BaseException] = []
-        self.thread = threading.Thread(target=self._run, name="pellucid-manifest", daemon=True)
-        try:
-            self._plan = plan_manifest(folder, algorithm=algorithm, ignore=ignore)
-        except BaseException as exc:  # raised by result(), where sign expects it
-            self._outcome.append(exc)
-            return
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._outcome.append(self._plan.hash(stop=self._stop))
-        except BaseException as exc:  # re-raised in the caller's thread by result()
-            self._outcome.append(exc)
-
-    def result(self) -> Manifest:
-        if self.thread.ident is not None:
-            self.thread.join()
-        (outcome,) = self._outcome
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
-
-    def cancel(self) -> None:
-        """Stop hashing (within one window) and wait for the thread to finish."""
-        self._stop.set()
-        if self.thread.ident is not None:
-            self.thread.join()
-
-
 def _material(key: Any, certificates: Sequence[Path]) -> dict[str, Any]:
     from pellucid.signing import keys
 
@@ -163,10 +124,7 @@ def _material(key: Any, certificates: Sequence[Path]) -> dict[str, Any]:
 
 def signature_ignore(folder: Path, target: Path) -> tuple[str, ...]:
     """The signature file's path relative to ``folder`` when it lies inside it."""
-    try:
-        return (target.resolve().relative_to(folder.resolve()).as_posix(),)
-    except ValueError:
-        return ()
+    return signature_ignore_paths(folder, target)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pellucid.hashing import usable_cores
 from pellucid.probes.backends.pretrained import (
     load_pretrained,
     offline_transformers,
@@ -28,7 +29,6 @@ from pellucid.probes.backends.pretrained import (
 )
 from pellucid.probes.base import GENERATE, LOGLIK, ProbeError, ProbeOptions
 from pellucid.probes.data import file_sha256
-from pellucid.signing.hashing import usable_cores
 
 # The files that decide the numbers: weights, their index, configs and every tokenizer format.
 _FINGERPRINTED = (

@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pellucid.hashing import usable_cores
 from pellucid.probes.backends.hf import lmeval_pair
 from pellucid.probes.base import GENERATE, LOGLIK, ProbeError, ProbeOptions
 from pellucid.probes.data import file_sha256
-from pellucid.signing.hashing import usable_cores
 
 N_CTX = 2048  # lm-eval's default max_length; scores hold n_ctx x n_vocab float32 values
 N_BATCH = 512  # tokens per llama_decode call (llama-cpp-python's default)
