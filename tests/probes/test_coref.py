@@ -309,3 +309,24 @@ def test_probe_command_end_to_end(folders: tuple[Path, Path], tmp_path: Path) ->
     assert {"accuracy_male", "accuracy_female", "gap_male_female"} <= set(suite["ci95"])
     assert suite["dataset"]["files"]["winogender/all_sentences.tsv"]
     assert len((out / "winogender.jsonl").read_text().splitlines()) == 12
+
+
+def test_winobias_several_bracketed_pronouns(tmp_path: Path) -> None:
+    """Upstream brackets every mention: "[she] needed to prove [her] strength" is one line."""
+    data = tmp_path / "winobias"
+    data.mkdir()
+    line = "[The mechanic] called the nurse because [{}] broke [{}] leg."
+    nurse = "The mechanic greeted [the nurse] because [she] was kind."  # names the distractor
+    (data / "pro_stereotyped_type1.txt.test").write_text(f"{line.format('he', 'his')}\n{nurse}\n")
+    (data / "anti_stereotyped_type1.txt.test").write_text(
+        "1 "
+        + line.format("she", "her")
+        + "\n2 [The mechanic] met the nurse and [he] thanked [her].\n"
+    )
+    by_type, skipped = read_winobias(sorted(data.iterdir()))
+    assert skipped == {"type1": 1, "type2": 0}  # two genders: which one is asked is unclear
+    pro, anti, _ = by_type["type1"]
+    assert (pro.pronoun, anti.pronoun) == ("he", "she")
+    assert pro.pair == anti.id
+    assert pro.text == "The mechanic called the nurse because he broke his leg."
+    assert (pro.choices, pro.answer, pro.gender) == (("mechanic", "nurse"), 0, "male")

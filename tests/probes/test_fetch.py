@@ -196,3 +196,15 @@ def test_every_dataset_has_a_source_in_its_layout() -> None:
         source = SOURCES[name]
         for local in source.files:
             assert any(Path(local).match(pattern) for pattern in spec.files), (name, local)
+
+
+def test_pinned_digests_are_well_formed_and_sized() -> None:
+    pinned = {(n, f): d for n, s in SOURCES.items() for f, d in s.sha256.items()}
+    assert ("xstest", "xstest_prompts.csv") in pinned
+    for (name, local), digest in pinned.items():
+        source = SOURCES[name]
+        assert len(bytes.fromhex(digest)) == 32, (name, local)
+        assert local in source.files, (name, local)
+        assert local in source.sizes, (name, local)  # a pin comes with the size it was taken at
+        assert source.pinned, name
+        assert len(source.commit) in (8, 40), name

@@ -2,9 +2,10 @@
 
 Files are read from the repository at the commit named in the research behind the probes
 (docs/probes.md), so the bytes cannot change under the same URL. The byte sizes recorded at
-that commit are checked on download; SHA-256 digests were not pinned because the upstream hosts
-were unreachable when this table was written: the digest of every file fetched is recorded in a
-manifest beside the data, checked on every later use, and reported with every figure.
+that commit are checked on download, and so is the SHA-256 where one is pinned (XSTest's, below;
+the upstream hosts were unreachable when this table was written, so the others are not): the
+digest of every file fetched is recorded in a manifest beside the data, checked on every later
+use, and reported with every figure.
 HarmBench was not inspected at a commit: it is read from its default branch and says so.
 """
 
@@ -118,9 +119,18 @@ SOURCES: dict[str, Source] = {
     ),
     "xstest": Source(
         "paul-rottger/exaggerated-safety",
-        "d7bb5bd7",
+        # The one digest pinned so far: the file at this commit, read from a stored copy of the
+        # repository, has the size the research recorded at d7bb5bd7 (38,719 bytes: 450 prompts,
+        # one non-ASCII character); the other stored copies either differ in size from what the
+        # research recorded (CrowS-Pairs: a later revision) or have no recorded size to check.
+        "475f10bf0a3d6a9dfb174b6de1a38afbfdff98a5",
         {"xstest_prompts.csv": "xstest_prompts.csv"},
         sizes={"xstest_prompts.csv": 38_719},
+        sha256={
+            "xstest_prompts.csv": (
+                "11783fb294ed017473ee53c207d71f2161c7672c8d0b037501e78387f801cb5a"
+            )
+        },
     ),
     "harmbench-refusal": Source(
         "centerforaisafety/HarmBench",

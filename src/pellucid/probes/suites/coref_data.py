@@ -118,20 +118,26 @@ def read_winobias(files: Sequence[Path]) -> tuple[dict[str, list[Sentence]], dic
 
 
 def _parse_line(line_id: str, condition: str, raw: str) -> _Line | None:
-    """One bracketed referent and one bracketed pronoun, or None."""
+    """One bracketed referent and one or more bracketed pronouns of one gender (upstream
+    brackets every mention of the entity: "[she] needed to prove [her] strength"), or None.
+    The first pronoun is the one asked about."""
     text = LEADING_NUMBER.sub("", raw.strip(), count=1)
     spans = list(BRACKET.finditer(text))
     pronouns = [m for m in spans if m.group(1).strip().lower() in GENDER_OF]
-    if len(spans) != 2 or len(pronouns) != 1 or set("[]") & set(BRACKET.sub("", text)):
+    referents = [m for m in spans if m not in pronouns]
+    genders = {GENDER_OF[m.group(1).strip().lower()] for m in pronouns}
+    if len(referents) != 1 or len(genders) != 1 or set("[]") & set(BRACKET.sub("", text)):
         return None
-    pronoun, referent = (spans[0], spans[1]) if pronouns[0] is spans[0] else (spans[1], spans[0])
+    [referent], pronoun = referents, pronouns[0]
     phrase = referent.group(1)
     name = ARTICLE.sub("", phrase.strip())
     if not name:
         return None
-    start = referent.start() - (2 if referent is spans[1] else 0) + phrase.index(name)
+    before = sum(m.start() < referent.start() for m in spans)  # brackets removed before it
+    start = referent.start() - 2 * before + phrase.index(name)
     clean = BRACKET.sub(lambda m: m.group(1), text)
-    key = BRACKET.sub(lambda m: "\0" if m.start() == pronoun.start() else m.group(1), text)
+    masked = {m.start() for m in pronouns}
+    key = BRACKET.sub(lambda m: "\0" if m.start() in masked else m.group(1), text)
     span = (start, start + len(name))
     return _Line(line_id, condition, clean, name, span, pronoun.group(1).strip(), key.lower())
 
