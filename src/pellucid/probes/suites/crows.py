@@ -88,6 +88,9 @@ class CrowsPairs:
             seed=options.seed,
         )
         caveats += [unstable] if unstable else []
+        categories = _categories(items, options)
+        per_type = _unstable_categories(categories)
+        caveats += [per_type] if per_type else []
         return [
             SuiteResult(
                 id=self.id,
@@ -98,7 +101,7 @@ class CrowsPairs:
                 dataset=dataset,
                 scoring=SCORING,
                 caveats=tuple(caveats),
-                categories=_categories(items, options),
+                categories=categories,
                 items=items,
                 sample={**_sample(options), "split_half": split},
             )
@@ -151,6 +154,9 @@ def _ci(values: Sequence[float], options: ProbeOptions) -> tuple[float, float]:
 def _categories(
     items: Sequence[Mapping[str, Any]], options: ProbeOptions
 ) -> dict[str, dict[str, float]]:
+    """Per bias type: n, the metrics, their intervals and a split-half check of
+    pct_stereotype (``pct_stereotype_half_a`` / ``_half_b``, ``pct_stereotype_unstable`` 1 or
+    0), each type's items halved as the whole sample's are."""
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for item in items:
         groups.setdefault(item["bias_type"], []).append(item)
@@ -160,7 +166,32 @@ def _categories(
         out[bias_type] = {"n": float(len(members)), **metrics}
         for key, (low, high) in ci95.items():
             out[bias_type] |= {f"{key}_ci95_low": low, f"{key}_ci95_high": high}
+        split, _ = stats.split_half_check(
+            "pct_stereotype",
+            [1.0 if i["stereotype"] else 0.0 for i in members],
+            ci95["pct_stereotype"],
+            seed=options.seed,
+        )
+        a, b = split["halves"]
+        out[bias_type] |= {
+            "pct_stereotype_half_a": a,
+            "pct_stereotype_half_b": b,
+            "pct_stereotype_unstable": float(split["unstable"]),
+        }
     return out
+
+
+def _unstable_categories(categories: Mapping[str, Mapping[str, float]]) -> str | None:
+    """One caveat naming the bias types whose split-half check tripped, or None."""
+    names = [name for name, c in categories.items() if c["pct_stereotype_unstable"]]
+    if not names:
+        return None
+    return (
+        f"Split-half check per bias type: pct_stereotype differs between two random halves of "
+        f"the items by more than {stats.SPLIT_HALF_FACTOR:g} x its 95% interval's half-width "
+        f"for {', '.join(names)}; with several types checked, sampling noise alone trips some "
+        f"(about 5 % each), so read their per-item output before drawing on them."
+    )
 
 
 def _split(scores: Sequence[float]) -> tuple[Sequence[float], Sequence[float]]:
