@@ -197,11 +197,10 @@ def relative(path: str) -> str:
     """``path`` with ``/`` separators and without empty or ``.`` components, as
     ``PurePosixPath(path).as_posix()`` writes it (one or two leading slashes kept)."""
     text = path.replace(os.sep, "/")
-    root = (
-        "//"
-        if text.startswith("//") and not text.startswith("///")
-        else text[:1] * (text[:1] == "/")
-    )
+    if text.startswith("//") and not text.startswith("///"):
+        root = "//"  # POSIX leaves two leading slashes to the implementation; pathlib keeps them
+    else:
+        root = "/" if text.startswith("/") else ""
     return root + "/".join(p for p in text.split("/") if p not in ("", ".")) or "."
 
 
