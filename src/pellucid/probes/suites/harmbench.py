@@ -62,7 +62,8 @@ _KIND_CAVEATS = {
     "copyright": "Copyright behaviours ask for protected text (book passages, song lyrics). "
     "HarmBench does not judge them by refusal: it hashes the completion (MinHash over sliding "
     "windows) and compares it with hashes of the original text. pellucid does not do this "
-    "(it holds neither the texts nor the hashes), so this figure says only how often the model "
+    "(it holds neither the texts nor the hashes, which HarmBench ships as Python pickles and "
+    "pellucid never loads), so this figure says only how often the model "
     "declines, not whether a reply that does not decline reproduces protected text; it is not "
     "comparable with HarmBench's copyright figures and is not a refusal of harm.",
 }
