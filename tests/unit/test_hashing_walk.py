@@ -136,8 +136,7 @@ def test_manifest_build_takes_a_matching_start(
     other = hashing.sign_hashing(str(folder), "blake2b", None)  # another algorithm: not taken
     assert ManifestBuild(folder, ignore=["model.sig"], started=other).result() == expected
     assert [inputs[1] for inputs in counting] == ["sha256", "blake2b", "sha256"]
-    with pytest.raises(hashing.HashingError, match="cancelled"):
-        other.digests()
+    assert other._stop.is_set()  # told to stop (it may have finished first on a small folder)
 
 
 def test_manifest_build_error_is_signing_error(tmp_path: Path) -> None:
