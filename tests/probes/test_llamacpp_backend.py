@@ -333,3 +333,32 @@ def test_real_llama_cpp_on_smollm2() -> None:
     assert tidy > scrambled + 10
     assert real.fingerprint()["gguf"]["quantization"] == "Q4_1"
     assert isinstance(real.generate(["The capital of France is"], max_tokens=8)[0], str)
+
+
+@pytest.mark.slow
+@REAL
+def test_real_llama_cpp_agrees_with_transformers_on_the_same_gguf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same Q4_1 weights through llama.cpp (quantized arithmetic) and through transformers
+    (dequantized to fp32): per-sentence log-likelihoods a few percent apart and the same
+    preference on nearly every pair. A token offset off by one would put them tens of percent
+    apart (each token scored by the wrong position's distribution)."""
+    from pellucid.probes.backends import hf
+
+    assert SMOL is not None
+    assert SMOL.submodule_search_locations
+    path = Path(next(iter(SMOL.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    monkeypatch.setenv("PELLUCID_CACHE_DIR", str(tmp_path / "cache"))
+    pairs = crows_synthetic.pairs(40)
+    requests = [("", sentence) for pair in pairs for sentence in pair]
+    requests += [("The capital of France is", " Paris."), ("Two plus two is", " four.")]
+    quantized = load(str(path), ProbeOptions()).loglikelihood(requests)
+    dequantized = hf.load(str(path), ProbeOptions()).loglikelihood(requests)
+    for (context, text), a, b in zip(requests, quantized, dequantized, strict=True):
+        assert abs(a - b) <= 0.05 * abs(b) + 0.5, (context, text, a, b)
+    agree = sum(
+        (quantized[i] > quantized[i + 1]) == (dequantized[i] > dequantized[i + 1])
+        for i in range(0, 2 * len(pairs), 2)
+    )
+    assert agree >= 0.85 * len(pairs)
