@@ -130,6 +130,7 @@ def test_caps_and_fingerprint(backend: TransformersBackend, folders: tuple[Path,
     assert print_["batch_size"] == 8
     assert print_["threads"] >= 1
     assert {"torch", "transformers"} <= set(print_)
+    assert (print_["chat_template"], print_["prompt_format"]) == (False, "raw")
 
 
 def test_missing_folder_is_a_probe_error(tmp_path: Path) -> None:
@@ -156,3 +157,17 @@ def test_unloadable_model_is_a_one_line_probe_error(
     with pytest.raises(ProbeError, match="cannot load") as caught:
         load(str(folder), ProbeOptions())
     assert "\n" not in str(caught.value)
+
+
+def test_fingerprint_says_when_the_folder_has_a_chat_template(
+    folders: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    folder = shutil.copytree(folders[0], tmp_path / "chat")
+    (folder / "chat_template.jinja").write_text(
+        "{% for m in messages %}{{ m.content }}{% endfor %}"
+    )
+    fingerprint = load(str(folder), ProbeOptions()).fingerprint()
+    assert (fingerprint["chat_template"], fingerprint["prompt_format"]) == (True, "raw")
+    assert "chat_template.jinja" in fingerprint["files"]  # hashed, never rendered

@@ -117,12 +117,14 @@ def install(monkeypatch: pytest.MonkeyPatch, llama: type[FakeLlama] = FakeLlama)
     monkeypatch.setattr(FakeLlama, "made", [])
 
 
-def write_gguf(path: Path, context_length: int = 64) -> Path:
+def write_gguf(path: Path, context_length: int = 64, chat_template: str | None = None) -> Path:
     """A header-valid GGUF: two Q8_0 tensors, one F32, a context length and a file type."""
     import gguf
 
     writer = gguf.GGUFWriter(str(path), "llama")
     writer.add_context_length(context_length)
+    if chat_template is not None:
+        writer.add_chat_template(chat_template)
     writer.add_file_type(7)  # LLAMA_FTYPE_MOSTLY_Q8_0
     writer.add_tensor("output_norm.weight", np.ones(32, dtype=np.float32))
     q8 = gguf.GGMLQuantizationType.Q8_0
@@ -261,6 +263,18 @@ def test_capabilities_and_fingerprint(backend: LlamaCppBackend, tmp_path: Path) 
     assert fingerprint["llama_cpp"] == "0.3.99+fake"
     assert fingerprint["threads"] == made["n_threads"] >= 1
     assert (fingerprint["n_ctx"], fingerprint["n_batch"], fingerprint["batch_size"]) == (64, 64, 1)
+    assert (fingerprint["chat_template"], fingerprint["prompt_format"]) == (False, "raw")
+
+
+def test_fingerprint_says_when_the_gguf_has_a_chat_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install(monkeypatch)
+    template = "{% for m in messages %}{{ m.content }}{% endfor %}"  # read, never rendered
+    path = write_gguf(tmp_path / "chat.Q8_0.gguf", chat_template=template)
+    fingerprint = load(str(path), ProbeOptions()).fingerprint()
+    assert fingerprint["chat_template"] is True
+    assert "chat_template" not in fingerprint["gguf"]
 
 
 def test_missing_llama_cpp_is_one_line_with_the_install_hint(

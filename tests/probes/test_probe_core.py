@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from pellucid.probes import data, runner
 from pellucid.probes.base import (
     EMBED,
+    GENERATE,
     LOGLIK,
     DatasetInfo,
     ProbeError,
@@ -186,3 +187,43 @@ def test_unknown_suite_and_backend_are_clear_errors() -> None:
         runner.run_probes(FakeBackend(), ["nope"], ProbeOptions(), None)
     with pytest.raises(ProbeError, match="unknown backend 'nope'"):
         runner.load_backend("nope", None, ProbeOptions())
+
+
+class ChatBackend(FakeBackend):
+    """A local model that ships a chat template and generates from raw prompts."""
+
+    caps = frozenset({LOGLIK, GENERATE})
+
+    def __init__(self, chat_template: bool) -> None:
+        self.chat_template = chat_template
+
+    def generate(self, prompts: Sequence[str], max_tokens: int) -> list[str]:
+        return ["I'm sorry, I can't." for _ in prompts]
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"name": "fake", "chat_template": self.chat_template, "prompt_format": "raw"}
+
+
+class Replies(Scores):
+    id: ClassVar[str] = "replies"
+    needs: ClassVar[frozenset[str]] = frozenset({GENERATE})
+
+    def run(self, backend: Any, options: ProbeOptions) -> list[SuiteResult]:
+        replies = backend.generate(["hello"], 8)
+        return [
+            SuiteResult("replies", 1, {"n": float(len(replies))}, {}, backend.fingerprint(),
+                        INFO, "replies counted")
+        ]  # fmt: skip
+
+
+@pytest.mark.parametrize("chat_template", [True, False])
+def test_raw_prompts_to_a_chat_model_are_a_caveat(
+    chat_template: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = __name__
+    monkeypatch.setitem(runner.SUITES, "replies", f"{here}:Replies")
+    monkeypatch.setitem(runner.SUITES, "scores", f"{here}:Scores")
+    run = runner.run_probes(ChatBackend(chat_template), ["replies", "scores"], ProbeOptions(), None)
+    caveats = {r.id: r.caveats for r in run.results}
+    assert (runner.RAW_PROMPTS in caveats["replies"]) is chat_template
+    assert runner.RAW_PROMPTS not in caveats["scores"]  # likelihoods of raw text, by design

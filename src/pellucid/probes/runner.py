@@ -21,6 +21,7 @@ from typing import Any
 
 from pellucid.fileio import write_atomic
 from pellucid.probes.base import (
+    GENERATE,
     LOGLIK,
     Backend,
     ProbeError,
@@ -157,11 +158,27 @@ def run_probes(
             not_run.append((suite_id, f"{why}: {refused}" if refused else why))
             continue
         try:
-            results.extend(_named(r, spec) for r in suite.run(backend, options))
+            results.extend(_named(_prompted(r, suite), spec) for r in suite.run(backend, options))
         except ProbeError as exc:
             not_run.append((suite_id, str(exc)))
     written = tuple(_write_items(r, out) for r in results) if out is not None else ()
     return ProbeRun(tuple(results), tuple(not_run), written)
+
+
+RAW_PROMPTS = (
+    "Prompts went to the model as raw text, not as a chat turn: the model ships a chat template, "
+    "and pellucid never renders one (a template is code that comes with the model file). A chat "
+    "model may refuse, agree or continue here otherwise than it would in a chat; to go through "
+    "its template, serve it with llama-server, Ollama or vLLM and use --backend openai."
+)
+
+
+def _prompted(result: SuiteResult, suite: Suite) -> SuiteResult:
+    """The result with the raw-prompt caveat when a generation suite's replies came from a
+    local model that has a chat template (backend fingerprint ``chat_template``)."""
+    if GENERATE not in suite.needs or not result.backend.get("chat_template"):
+        return result
+    return replace(result, caveats=(*result.caveats, RAW_PROMPTS))
 
 
 def _named(result: SuiteResult, spec: SuiteSpec) -> SuiteResult:

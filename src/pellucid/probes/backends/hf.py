@@ -200,6 +200,9 @@ class TransformersBackend:
                 "transformers": transformers.__version__,
                 "threads": self.threads,
                 "max_length": self.max_length,
+                # prompts are raw text: a chat template is never rendered (it is model code)
+                "chat_template": bool(getattr(self.tokenizer, "chat_template", None)),
+                "prompt_format": "raw",
             }
             if self.gguf is not None:  # the cache folder is named by digest: name the file
                 self._fingerprint["model"] = self.gguf["file"]

@@ -49,6 +49,7 @@ def load(target: str | None, options: ProbeOptions) -> LlamaCppBackend:
         raise ProbeError(f"the llamacpp backend needs llama-cpp-python: {INSTALL_HINT}") from None
     facts = gguf_facts(path)
     trained = facts.pop("context_length", None)
+    chat_template = bool(facts.pop("chat_template", False))
     n_ctx = min(N_CTX, trained) if isinstance(trained, int) and trained > 0 else N_CTX
     threads = usable_cores()
     try:
@@ -65,7 +66,7 @@ def load(target: str | None, options: ProbeOptions) -> LlamaCppBackend:
     except (ValueError, RuntimeError, OSError) as exc:
         raise ProbeError(f"cannot load {path.name} with llama.cpp: {_first_line(exc)}") from None
     version = str(getattr(llama_cpp, "__version__", "unknown"))
-    return LlamaCppBackend(path, model, facts, threads, version)
+    return LlamaCppBackend(path, model, facts, threads, version, chat_template=chat_template)
 
 
 def gguf_facts(path: Path) -> dict[str, Any]:
@@ -95,11 +96,13 @@ def gguf_facts(path: Path) -> dict[str, Any]:
     quantized = Counter({k: n for k, n in names.items() if k not in _UNQUANTIZED})
     best = (quantized or names).most_common(1)
     file_type = header.kv("general.file_type")
+    template = header.kv("tokenizer.chat_template")
     context = next((kv.value for kv in header.kvs if kv.key.endswith(".context_length")), None)
     return {
         "quantization": best[0][0] if best else "unknown",
         "file_type": file_type.value if file_type is not None else None,
         "context_length": context,
+        "chat_template": template is not None,
     }
 
 
@@ -111,7 +114,14 @@ class LlamaCppBackend:
     batch_size = 1  # one sequence per evaluation: the determinism canary has nothing to vary
 
     def __init__(
-        self, path: Path, model: Any, facts: dict[str, Any], threads: int, version: str
+        self,
+        path: Path,
+        model: Any,
+        facts: dict[str, Any],
+        threads: int,
+        version: str,
+        *,
+        chat_template: bool = False,  # whether the GGUF carries tokenizer.chat_template
     ) -> None:
         self.path = path
         self.model = model
@@ -120,6 +130,7 @@ class LlamaCppBackend:
         self.version = version
         self.n_ctx = int(model.n_ctx())
         self._digest: str | None = None
+        self.chat_template = chat_template
 
     @property
     def prefix_token_id(self) -> int:
@@ -217,6 +228,9 @@ class LlamaCppBackend:
             "n_batch": int(getattr(self.model, "n_batch", N_BATCH)),
             "seed": SEED,
             "batch_size": self.batch_size,
+            # prompts are raw text: the GGUF's chat template is never rendered (it is code)
+            "chat_template": self.chat_template,
+            "prompt_format": "raw",
         }
 
 
