@@ -130,7 +130,10 @@ def report(
     print(f"  pellucid  {ours_s:7.1f} s  (batch 16)")
     print(f"  lm-eval   {theirs_s:7.1f} s  (batch {lmeval_batch})")
     ratio = theirs_s / ours_s
-    print(f"  speed-up  {ratio:7.2f}x  (goal {GOAL:.0f}x: {'met' if ratio >= GOAL else 'NOT met'})")
+    verdict = "met" if ratio >= GOAL else "NOT met"
+    if lmeval_batch != 16:  # the goal is read at equal batch sizes (see docs/benchmarks.md)
+        verdict = f"not the goal's comparison: lm-eval at batch {lmeval_batch}, pellucid at 16"
+    print(f"  speed-up  {ratio:7.2f}x  (goal {GOAL:.0f}x at equal batch size: {verdict})")
     for key in ("pct_stereotype", "likelihood_diff"):
         a, b = ours["metrics"][key], theirs["metrics"][key]
         same = f"{a:.{DIGITS}f}" == f"{b:.{DIGITS}f}"
