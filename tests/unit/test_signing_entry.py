@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from signing_samples import make_ca, make_keys, make_model
 
 from pellucid._cli import entry
@@ -160,3 +162,34 @@ def test_executable_exits_without_teardown(tmp_path: Path) -> None:
     assert missing.returncode == 2
     assert "cannot read private key" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+TOKENS = st.sampled_from(
+    ["sign", "m", "n", "a=b", "--key", "--key=k", "--key=", "k", "--signature", "--signature=s",
+     "--cert", "--cert=c", "--hash", "--hash=blake2b", "--hash=md5", "sha256", "blake2b",
+     "--help", "-h", "--", "-", "--force", "-k", "", "--KEY", "--hash="]
+)  # fmt: skip
+
+
+UNITS = st.sampled_from(
+    [("m",), ("--key", "k"), ("--key=k2",), ("--signature", "s"), ("--signature=t",),
+     ("--cert", "c"), ("--cert=d",), ("--hash", "blake2b"), ("--hash=sha256",), ("x y",)]
+)  # fmt: skip
+PLAUSIBLE = st.lists(UNITS, min_size=2, max_size=7).map(lambda units: [t for u in units for t in u])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.lists(TOKENS, max_size=8), PLAUSIBLE))
+def test_sign_arguments_agree_with_click(tail: list[str]) -> None:
+    """Any argv the executable reads itself, click reads to the same values (and accepts)."""
+    arguments = entry.sign_arguments(["sign", *tail])
+    if arguments is None:
+        return  # click decides, and explains
+    context = sign_command.make_context("sign", list(tail))
+    params = context.params
+    path, key, signature, certificates, algorithm = arguments
+    assert params["path"] == Path(path)
+    assert params["key"] == Path(key)
+    assert params["signature"] == (Path(signature) if signature else None)
+    assert params["certificates"] == tuple(map(Path, certificates))
+    assert params["algorithm"] == algorithm

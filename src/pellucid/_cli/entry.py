@@ -61,8 +61,9 @@ def _guarded_sign(arguments: SignArguments) -> int:
     from pellucid.hashing import relative, sign_hashing
 
     path, key, signature, certificates, algorithm = arguments
-    started = sign_hashing(relative(path), algorithm, signature)  # relative: as str(Path(path))
+    started: FolderHash | None = None
     try:
+        started = sign_hashing(relative(path), algorithm, signature)  # relative: str(Path(path))
         from pathlib import Path
 
         return run_sign(
@@ -77,7 +78,8 @@ def _guarded_sign(arguments: SignArguments) -> int:
     except BrokenPipeError:
         pass
     finally:
-        started.cancel()  # nothing to stop once signed; stops the threads on any error
+        if started is not None:  # nothing to stop once signed; stops the threads on any error
+            started.cancel()
     return 2
 
 
