@@ -8,10 +8,11 @@ import importlib.util
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pytest
 import tiny_model
+from gguf_files import write_tiny_gguf
 
 from pellucid.probes.backends import hf_gguf
 from pellucid.probes.backends.hf import load
@@ -21,24 +22,14 @@ from pellucid.probes.data import file_sha256
 
 def write_gguf(path: Path, arch: str = "llama", quantized: int = 2) -> Path:
     """A header-valid GGUF: a tiny vocabulary, ``quantized`` Q8_0 tensors and one F32 tensor."""
-    import gguf
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer = gguf.GGUFWriter(str(path), arch)
-    writer.add_tokenizer_model("gpt2")
-    writer.add_token_list(["a", "b", "<s>"])
-    writer.add_token_types([1, 1, 3])
-    writer.add_token_merges(["a b"])
-    writer.add_tensor("output_norm.weight", np.ones(32, dtype=np.float32))
-    q8 = gguf.GGMLQuantizationType.Q8_0
-    for i in range(quantized):
-        block = gguf.quants.quantize(np.ones((4, 32), dtype=np.float32), q8)
-        writer.add_tensor(f"blk.{i}.attn_q.weight", block, raw_dtype=q8)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return path
+    def vocabulary(writer: Any) -> None:
+        writer.add_tokenizer_model("gpt2")
+        writer.add_token_list(["a", "b", "<s>"])
+        writer.add_token_types([1, 1, 3])
+        writer.add_token_merges(["a b"])
+
+    return write_tiny_gguf(path, arch=arch, quantized=quantized, metadata=vocabulary)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ import crows_synthetic
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from gguf_files import write_tiny_gguf
 
 from pellucid._cli.main import cli
 from pellucid.probes import runner
@@ -119,23 +120,14 @@ def install(monkeypatch: pytest.MonkeyPatch, llama: type[FakeLlama] = FakeLlama)
 
 def write_gguf(path: Path, context_length: int = 64, chat_template: str | None = None) -> Path:
     """A header-valid GGUF: two Q8_0 tensors, one F32, a context length and a file type."""
-    import gguf
 
-    writer = gguf.GGUFWriter(str(path), "llama")
-    writer.add_context_length(context_length)
-    if chat_template is not None:
-        writer.add_chat_template(chat_template)
-    writer.add_file_type(7)  # LLAMA_FTYPE_MOSTLY_Q8_0
-    writer.add_tensor("output_norm.weight", np.ones(32, dtype=np.float32))
-    q8 = gguf.GGMLQuantizationType.Q8_0
-    for i in range(2):
-        block = gguf.quants.quantize(np.ones((4, 32), dtype=np.float32), q8)
-        writer.add_tensor(f"blk.{i}.attn_q.weight", block, raw_dtype=q8)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return path
+    def metadata(writer: Any) -> None:
+        writer.add_context_length(context_length)
+        if chat_template is not None:
+            writer.add_chat_template(chat_template)
+        writer.add_file_type(7)  # LLAMA_FTYPE_MOSTLY_Q8_0
+
+    return write_tiny_gguf(path, metadata=metadata)
 
 
 @pytest.fixture
