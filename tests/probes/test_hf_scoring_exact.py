@@ -54,3 +54,46 @@ def test_scored_positions_only_log_softmax_is_bitwise_the_full_batch(
     scores = backend.loglikelihood(list(REQUESTS), batch_size=len(REQUESTS))
     assert scores == full_batch_scores(backend)  # exact: no tolerance
     assert len(set(scores)) == len(REQUESTS)
+
+
+SHARED = (
+    # a context of 8 or more tokens continued several times: scored from one pass of it
+    *(("The teacher calls his sister after the old man meets us and the cat", f" {w}")
+      for w in ("sees", "sees the bird", "x", "helps our team today")),
+    *(("A tall woman finds the keys. Who finds the keys? Answer:", f" {w}")
+      for w in ("The tall woman", "Unknown")),
+    ("The teacher calls his sister after the old man meets us and the dog", " sees"),  # alone
+    ("", "The cat sees the bird."),
+    ("", "Dog."),
+)  # fmt: skip
+
+
+def test_shared_context_scores_match_one_pass_per_request(
+    backend: TransformersBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pellucid.probes.backends import hf
+
+    calls: list[int] = []
+    shared_score = backend._score_shared
+
+    def spy(context: list[int], conts: Any, size: int) -> list[float]:
+        calls.append(len(conts))
+        return shared_score(context, conts, size)
+
+    monkeypatch.setattr(backend, "_score_shared", spy)
+    shared = backend.loglikelihood(list(SHARED), batch_size=3)
+    assert sorted(calls) == [2, 4]  # two shared contexts; the rest one pass each
+    monkeypatch.setattr(hf, "SHARED_CONTEXT", 10**9)
+    one_pass = backend.loglikelihood(list(SHARED), batch_size=3)
+    assert sorted(calls) == [2, 4]
+    assert max(abs(a - b) for a, b in zip(shared, one_pass, strict=True)) < 1e-4
+    assert shared[-3:] == one_pass[-3:]  # not grouped: the very same path
+
+
+def test_a_context_that_would_be_truncated_is_not_shared(backend: TransformersBackend) -> None:
+    from pellucid.probes.backends import hf
+
+    context = " ".join(["the cat sees the bird"] * 40)
+    pairs = [backend.encode_pair(context, " and the dog"), backend.encode_pair(context, " x")]
+    assert len(pairs[0][0]) + len(pairs[0][1]) - 1 > backend.max_length
+    assert hf._shared_contexts(pairs, backend.max_length) == {}

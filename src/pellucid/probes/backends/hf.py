@@ -123,14 +123,58 @@ class TransformersBackend:
                 f"{self.folder.name}: a continuation of {longest} tokens does not fit the "
                 f"model's {self.max_length}-token window"
             )
-        # lm-eval's order: longest first, ties by the tokens themselves
-        order = sorted(range(len(pairs)), key=lambda i: _length_first(pairs[i]))
         scores = [0.0] * len(pairs)
         size = batch_size or self.batch_size
+        groups = _shared_contexts(pairs, self.max_length)
+        for context, members in groups.items():
+            conts = [pairs[i][1] for i in members]
+            for i, score in zip(
+                members, self._score_shared(list(context), conts, size), strict=True
+            ):
+                scores[i] = score
+        grouped = {i for members in groups.values() for i in members}
+        # lm-eval's order: longest first, ties by the tokens themselves
+        order = sorted(
+            (i for i in range(len(pairs)) if i not in grouped),
+            key=lambda i: _length_first(pairs[i]),
+        )
         for start in range(0, len(order), size):
             chunk = [i for i in order[start : start + size] if pairs[i][1]]
             for i, score in zip(chunk, self._score([pairs[i] for i in chunk]), strict=True):
                 scores[i] = score
+        return scores
+
+    def _score_shared(
+        self, context: list[int], continuations: Sequence[list[int]], size: int
+    ) -> list[float]:
+        """Continuations of one context: the context is run once and its key/value cache
+        serves every continuation (lm-eval runs context + continuation each time; the scores
+        differ by float rounding only, about 1e-5 nat). One forward pass per ``size``
+        continuations after the context's."""
+        import copy
+
+        import torch
+
+        pad = self.tokenizer.pad_token_id or 0
+        scores = []
+        with torch.inference_mode():
+            out = self.model(torch.tensor([context]), use_cache=True)
+            first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)  # the first token's
+            for start in range(0, len(continuations), size):
+                chunk = continuations[start : start + size]
+                rows = [cont[:-1] for cont in chunk]
+                width = max(1, max(map(len, rows)))
+                cache = copy.deepcopy(out.past_key_values)
+                cache.batch_repeat_interleave(len(chunk))
+                batch = torch.tensor([row + [pad] * (width - len(row)) for row in rows])
+                logits = self.model(batch, past_key_values=cache, use_cache=True).logits
+                for row, cont in zip(logits, chunk, strict=True):
+                    total = first[cont[0]].double()
+                    if len(cont) > 1:
+                        picked = torch.log_softmax(row[: len(cont) - 1].float(), dim=-1)
+                        target = torch.tensor(cont[1:]).unsqueeze(-1)
+                        total = total + picked.gather(-1, target).double().sum()
+                    scores.append(float(total))
         return scores
 
     def _score(self, chunk: Sequence[tuple[list[int], list[int]]]) -> list[float]:
@@ -202,6 +246,8 @@ class TransformersBackend:
                 "max_length": self.max_length,
                 # prompts are raw text: a chat template is never rendered (it is model code)
                 "chat_template": bool(getattr(self.tokenizer, "chat_template", None)),
+                # continuations of a context this long or longer share one pass of it
+                "shared_context_tokens": SHARED_CONTEXT,
                 "prompt_format": "raw",
             }
             if self.gguf is not None:  # the cache folder is named by digest: name the file
@@ -228,6 +274,22 @@ def lmeval_pair(
     whole = encode(context + continuation)
     context_tokens = encode(context)
     return context_tokens, whole[len(context_tokens) :]
+
+
+SHARED_CONTEXT = 8  # context tokens from which its continuations share one pass of it
+
+
+def _shared_contexts(
+    pairs: Sequence[tuple[list[int], list[int]]], max_length: int
+) -> dict[tuple[int, ...], list[int]]:
+    """Context -> indices of the requests that continue it, for contexts of SHARED_CONTEXT
+    tokens or more continued at least twice, where nothing is truncated (multiple-choice
+    suites: BBQ's 3 or 12 answers, the two candidates of the coreference suites)."""
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, (context, cont) in enumerate(pairs):
+        if len(context) >= SHARED_CONTEXT and cont and len(context) + len(cont) - 1 <= max_length:
+            groups.setdefault(tuple(context), []).append(i)
+    return {context: members for context, members in groups.items() if len(members) > 1}
 
 
 def _length_first(pair: tuple[list[int], list[int]]) -> tuple[int, tuple[int, ...]]:
